@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mpcg chunk store: the memory of a region, one chunk at a time.
+ *
+ * Owns struct mpcg_chunk and struct mpcg_pages, the region's chunk xarray
+ * and the mount's chunk budget.  A chunk is allocated whole on first touch,
+ * zero-filled, as one high-order allocation when the allocator can give one
+ * (falling back to smaller pieces), split into order-0 pages so that each
+ * page can be mapped and reference counted on its own.  The pages are
+ * charged with __GFP_ACCOUNT to the active memory cgroup (or the current
+ * task's), and the charge is dropped when the last reference to a page goes.
+ *
+ * Locking: see kernel/mpcg.h.  Lookups are lockless (RCU); allocation holds
+ * region->chunk_sem for read; removal holds it for write (or runs when the
+ * inode is being evicted and nobody else can reach the region) and locks
+ * every page of the chunk while it takes it out.
+ */
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/rcupdate.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+#include "mpcg.h"
+
+static inline unsigned int chunk_order(const struct mpcg_region *r)
+{
+	return r->chunk_shift - PAGE_SHIFT;
+}
+
+static inline unsigned int pages_per_chunk(const struct mpcg_region *r)
+{
+	return 1U << chunk_order(r);
+}
+
+static struct page *mpcg_pages_nth(const struct mpcg_pages *pages,
+				   unsigned int n)
+{
+	return nth_page(pages->piece[n >> pages->order],
+			n & ((1U << pages->order) - 1));
+}
+
+/* Drop the region's references to the first @nr_pieces pieces. */
+static void mpcg_pages_put(struct mpcg_pages *pages, unsigned int nr_pieces)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < nr_pieces; i++)
+		for (j = 0; j < (1U << pages->order); j++)
+			put_page(nth_page(pages->piece[i], j));
+}
+
+/*
+ * Allocate the zeroed memory of one chunk of 2^@order pages: as a single
+ * piece if possible, else in pieces of PAGE_ALLOC_COSTLY_ORDER, else page by
+ * page.  Only the last attempt uses @gfp as given (and so the caller's OOM
+ * semantics); larger pieces are tried without retrying or warning.
+ */
+static struct mpcg_pages *mpcg_pages_alloc(unsigned int order, gfp_t gfp)
+{
+	unsigned int piece_order = order;
+	struct mpcg_pages *pages;
+
+	for (;;) {
+		unsigned int n = 1U << (order - piece_order);
+		gfp_t g = gfp | __GFP_ZERO;
+		unsigned int i;
+
+		if (piece_order)
+			g = (g & ~__GFP_RETRY_MAYFAIL) | __GFP_NORETRY |
+			    __GFP_NOWARN;
+		pages = kmalloc(struct_size(pages, piece, n), GFP_KERNEL);
+		if (!pages)
+			return NULL;
+		pages->order = piece_order;
+		for (i = 0; i < n; i++) {
+			struct page *page = alloc_pages(g, piece_order);
+
+			if (!page)
+				break;
+			if (piece_order)
+				split_page(page, piece_order);
+			pages->piece[i] = page;
+		}
+		if (i == n)
+			return pages;
+		mpcg_pages_put(pages, i);
+		kfree(pages);
+		if (!piece_order || fatal_signal_pending(current))
+			return NULL;
+		piece_order = piece_order > PAGE_ALLOC_COSTLY_ORDER ?
+			      PAGE_ALLOC_COSTLY_ORDER : 0;
+	}
+}
+
+static void mpcg_pages_set_owner(struct mpcg_pages *pages, unsigned int nr,
+				 struct mpcg_chunk *chunk)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		set_page_private(mpcg_pages_nth(pages, i),
+				 (unsigned long)chunk);
+}
+
+static bool mpcg_space_charge(struct mpcg_sb_info *sbi)
+{
+	unsigned long max = READ_ONCE(sbi->max_chunks);
+
+	if (atomic_long_inc_return(&sbi->used_chunks) <= max || !max)
+		return true;
+	atomic_long_dec(&sbi->used_chunks);
+	return false;
+}
+
+static void mpcg_space_uncharge(struct mpcg_sb_info *sbi)
+{
+	atomic_long_dec(&sbi->used_chunks);
+}
+
+/**
+ * mpcg_region_init - set up the chunk store of a new region
+ * @r: the region, embedded in a new inode
+ * @chunk_shift: log2 of the mount's chunk size
+ */
+void mpcg_region_init(struct mpcg_region *r, unsigned int chunk_shift)
+{
+	xa_init(&r->chunks);
+	init_rwsem(&r->chunk_sem);
+	atomic_long_set(&r->nr_chunks, 0);
+	r->chunk_shift = chunk_shift;
+}
+
+/*
+ * Find the page at @in within chunk @ci and take a reference to it, without
+ * locks.  Returns NULL if the chunk is not resident.
+ */
+static struct page *mpcg_lookup_page(struct mpcg_region *r, unsigned long ci,
+				     unsigned int in,
+				     struct mpcg_chunk **chunkp)
+{
+	struct mpcg_chunk *chunk;
+	struct mpcg_pages *pages;
+	struct page *page;
+
+	rcu_read_lock();
+	for (;;) {
+		chunk = xa_load(&r->chunks, ci);
+		if (!chunk) {
+			page = NULL;
+			break;
+		}
+		pages = rcu_dereference(chunk->pages);
+		page = mpcg_pages_nth(pages, in);
+		if (!get_page_unless_zero(page))
+			continue;
+		if (page_private(page) == (unsigned long)chunk)
+			break;
+		/* Being removed or moved: look again. */
+		put_page(page);
+		cpu_relax();
+	}
+	rcu_read_unlock();
+	*chunkp = chunk;
+	return page;
+}
+
+static bool mpcg_beyond_eof(struct mpcg_region *r, pgoff_t index)
+{
+	loff_t size = i_size_read(mpcg_region_inode(r));
+
+	return index >= DIV_ROUND_UP(size, PAGE_SIZE);
+}
+
+/* Make chunk @ci resident.  -EEXIST if somebody else did it first. */
+static int mpcg_chunk_create(struct mpcg_region *r, unsigned long ci,
+			     pgoff_t index, unsigned int flags)
+{
+	struct mpcg_sb_info *sbi = MPCG_SB(mpcg_region_inode(r)->i_sb);
+	gfp_t gfp = GFP_KERNEL_ACCOUNT;
+	struct mpcg_chunk *chunk;
+	struct mpcg_pages *pages;
+	void *old;
+	int err;
+
+	if (!(flags & MPCG_GP_FAULT))
+		gfp |= __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
+
+	down_read(&r->chunk_sem);
+	err = -EFAULT;
+	if ((flags & MPCG_GP_FAULT) && mpcg_beyond_eof(r, index))
+		goto out;
+	err = -EEXIST;
+	if (xa_load(&r->chunks, ci))
+		goto out;
+	err = -ENOSPC;
+	if (!mpcg_space_charge(sbi))
+		goto out;
+	err = -ENOMEM;
+	chunk = kzalloc(sizeof(*chunk), GFP_KERNEL);
+	if (!chunk)
+		goto out_space;
+	pages = mpcg_pages_alloc(chunk_order(r), gfp);
+	if (!pages)
+		goto out_chunk;
+	mpcg_pages_set_owner(pages, pages_per_chunk(r), chunk);
+	RCU_INIT_POINTER(chunk->pages, pages);
+
+	old = xa_cmpxchg(&r->chunks, ci, NULL, chunk, GFP_KERNEL);
+	if (!old) {
+		atomic_long_inc(&r->nr_chunks);
+		up_read(&r->chunk_sem);
+		return 0;
+	}
+	err = xa_is_err(old) ? xa_err(old) : -EEXIST;
+	mpcg_pages_set_owner(pages, pages_per_chunk(r), NULL);
+	mpcg_pages_put(pages, 1U << (chunk_order(r) - pages->order));
+	kfree(pages);
+out_chunk:
+	kfree(chunk);
+out_space:
+	mpcg_space_uncharge(sbi);
+out:
+	up_read(&r->chunk_sem);
+	return err;
+}
+
+/**
+ * mpcg_get_page - find (and optionally allocate) a page of a region
+ * @r: the region
+ * @index: page index in the file
+ * @flags: MPCG_GP_CREATE to make the chunk resident if it is not,
+ *         MPCG_GP_LOCK to return the page locked, MPCG_GP_FAULT for the
+ *         page fault path (beyond-EOF checks under the lock, normal OOM
+ *         semantics for the allocation)
+ *
+ * Return: the page with a reference held (locked with MPCG_GP_LOCK), NULL
+ * if the chunk is not resident and MPCG_GP_CREATE was not given, or an
+ * ERR_PTR: -ENOSPC past the mount's size, -ENOMEM, -EFAULT for a fault
+ * beyond the end of the file.
+ */
+struct page *mpcg_get_page(struct mpcg_region *r, pgoff_t index,
+			   unsigned int flags)
+{
+	unsigned long ci = index >> chunk_order(r);
+	unsigned int in = index & (pages_per_chunk(r) - 1);
+	struct mpcg_chunk *chunk;
+	struct page *page;
+	int err;
+
+	for (;;) {
+		page = mpcg_lookup_page(r, ci, in, &chunk);
+		if (!page) {
+			if (!(flags & MPCG_GP_CREATE))
+				return NULL;
+			err = mpcg_chunk_create(r, ci, index, flags);
+			if (err && err != -EEXIST)
+				return ERR_PTR(err);
+			continue;
+		}
+		if (!(flags & MPCG_GP_LOCK))
+			return page;
+		lock_page(page);
+		if (page_private(page) == (unsigned long)chunk) {
+			if (!(flags & MPCG_GP_FAULT) || !mpcg_beyond_eof(r, index))
+				return page;
+			unlock_page(page);
+			put_page(page);
+			return ERR_PTR(-EFAULT);
+		}
+		unlock_page(page);
+		put_page(page);
+	}
+}
+
+static void mpcg_lock_range(struct mpcg_pages *pages, unsigned int from,
+			    unsigned int to)
+{
+	unsigned int i;
+
+	for (i = from; i < to; i++)
+		lock_page(mpcg_pages_nth(pages, i));
+}
+
+static void mpcg_unlock_range(struct mpcg_pages *pages, unsigned int from,
+			      unsigned int to)
+{
+	unsigned int i;
+
+	for (i = from; i < to; i++)
+		unlock_page(mpcg_pages_nth(pages, i));
+}
+
+/*
+ * Take chunk @ci out of the region and drop the region's references to its
+ * pages.  With @unmap, every mapping of it (private copies included, as for
+ * truncate) is zapped while its pages are locked, so that no fault can map
+ * them again.  Called with chunk_sem held for write or from eviction.
+ */
+static void mpcg_chunk_remove(struct mpcg_region *r, unsigned long ci,
+			      struct mpcg_chunk *chunk, bool unmap)
+{
+	struct inode *inode = mpcg_region_inode(r);
+	unsigned int n = pages_per_chunk(r);
+	struct mpcg_pages *pages;
+
+	xa_erase(&r->chunks, ci);
+	pages = rcu_dereference_protected(chunk->pages, true);
+	mpcg_lock_range(pages, 0, n);
+	mpcg_pages_set_owner(pages, n, NULL);
+	if (unmap)
+		unmap_mapping_range(inode->i_mapping,
+				    (loff_t)ci << r->chunk_shift,
+				    1UL << r->chunk_shift, 1);
+	mpcg_unlock_range(pages, 0, n);
+	mpcg_pages_put(pages, 1U << (chunk_order(r) - pages->order));
+	/* Lockless lookups may still read @pages and @chunk: free after RCU. */
+	kfree_rcu(pages, rcu);
+	kfree_rcu(chunk, rcu);
+	atomic_long_dec(&r->nr_chunks);
+	mpcg_space_uncharge(MPCG_SB(inode->i_sb));
+}
+
+/*
+ * Zero the part of chunk @ci from byte @from of the file to the chunk's end,
+ * after truncate to @from.  Whole pages past @from are also unmapped (they
+ * are beyond EOF now); the page that holds @from stays mapped.
+ */
+static void mpcg_chunk_zero_tail(struct mpcg_region *r, unsigned long ci,
+				 loff_t from)
+{
+	struct inode *inode = mpcg_region_inode(r);
+	unsigned int n = pages_per_chunk(r);
+	unsigned int first = (from >> PAGE_SHIFT) & (n - 1);
+	unsigned int whole = DIV_ROUND_UP(from, PAGE_SIZE) & (n - 1);
+	struct mpcg_chunk *chunk = xa_load(&r->chunks, ci);
+	struct mpcg_pages *pages;
+	unsigned int i;
+
+	if (!chunk)
+		return;
+	if (!whole)	/* @from is in the chunk's last page */
+		whole = n;
+	pages = rcu_dereference_protected(chunk->pages, true);
+	mpcg_lock_range(pages, first, n);
+	if (whole < n)
+		unmap_mapping_range(inode->i_mapping,
+				    ((loff_t)ci << r->chunk_shift) +
+				    ((loff_t)whole << PAGE_SHIFT),
+				    (loff_t)(n - whole) << PAGE_SHIFT, 1);
+	zero_user_segment(mpcg_pages_nth(pages, first), offset_in_page(from),
+			  PAGE_SIZE);
+	for (i = first + 1; i < n; i++)
+		clear_highpage(mpcg_pages_nth(pages, i));
+	mpcg_unlock_range(pages, first, n);
+}
+
+/**
+ * mpcg_region_truncate - free what lies beyond a new, smaller size
+ * @r: the region
+ * @newsize: the new size, already written to i_size
+ *
+ * Chunks entirely beyond @newsize are freed (and uncharged); the rest of the
+ * chunk that holds @newsize is zeroed, so that extending the file again
+ * shows zeroes.  Mappings beyond the new end, private copies included, are
+ * zapped.  Called with the inode lock held.
+ */
+void mpcg_region_truncate(struct mpcg_region *r, loff_t newsize)
+{
+	struct inode *inode = mpcg_region_inode(r);
+	unsigned long first = DIV_ROUND_UP(newsize, 1ULL << r->chunk_shift);
+	struct mpcg_chunk *chunk;
+	unsigned long ci;
+
+	down_write(&r->chunk_sem);
+	xa_for_each_start(&r->chunks, ci, chunk, first)
+		mpcg_chunk_remove(r, ci, chunk, true);
+	if (newsize & ((1ULL << r->chunk_shift) - 1))
+		mpcg_chunk_zero_tail(r, first - 1, newsize);
+	up_write(&r->chunk_sem);
+	/* Private copies of pages in holes beyond the new end. */
+	unmap_mapping_range(inode->i_mapping, PAGE_ALIGN(newsize), 0, 1);
+}
+
+/**
+ * mpcg_region_destroy - free every chunk of a region being evicted
+ * @r: the region; nobody else can reach it any more
+ */
+void mpcg_region_destroy(struct mpcg_region *r)
+{
+	struct mpcg_chunk *chunk;
+	unsigned long ci;
+
+	xa_for_each(&r->chunks, ci, chunk)
+		mpcg_chunk_remove(r, ci, chunk, false);
+	xa_destroy(&r->chunks);
+}

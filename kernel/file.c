@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mpcg regular files: read, write, mmap and truncate of a region.
+ *
+ * Owns the file and inode operations of regular files and the VMA
+ * operations of their mappings.  Data lives in the chunk store (chunk.c);
+ * there is no page cache.  Page faults map the region's own pages; a fault
+ * on a resident chunk takes no lock beyond the page lock that mapping needs.
+ *
+ * Locking: write() and truncate hold the inode lock; read() holds nothing
+ * while it copies (see the locking order in mpcg.h).
+ */
+#include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/sched/signal.h>
+#include <linux/uio.h>
+
+#include "mpcg.h"
+
+static vm_fault_t mpcg_fault(struct vm_fault *vmf)
+{
+	struct inode *inode = file_inode(vmf->vma->vm_file);
+	struct page *page;
+
+	page = mpcg_get_page(mpcg_region(inode), vmf->pgoff,
+			     MPCG_GP_CREATE | MPCG_GP_LOCK | MPCG_GP_FAULT);
+	if (IS_ERR(page))
+		return PTR_ERR(page) == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+	vmf->page = page;
+	return VM_FAULT_LOCKED;
+}
+
+static const struct vm_operations_struct mpcg_vm_ops = {
+	.fault = mpcg_fault,
+};
+
+static int mpcg_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	file_accessed(file);
+	vma->vm_ops = &mpcg_vm_ops;
+	return 0;
+}
+
+static ssize_t mpcg_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct inode *inode = file_inode(iocb->ki_filp);
+	struct mpcg_region *r = mpcg_region(inode);
+	loff_t pos = iocb->ki_pos;
+	ssize_t done = 0;
+	int err = 0;
+
+	while (iov_iter_count(to)) {
+		loff_t size = i_size_read(inode);
+		size_t offset = offset_in_page(pos);
+		size_t nr, copied;
+		struct page *page;
+
+		if (pos >= size)
+			break;
+		nr = min_t(loff_t, PAGE_SIZE - offset, size - pos);
+		nr = min(nr, iov_iter_count(to));
+		page = mpcg_get_page(r, pos >> PAGE_SHIFT, 0);
+		if (page) {
+			void *kaddr = kmap_local_page(page);
+
+			/* Not copy_page_to_iter(): pipes must get a copy. */
+			copied = copy_to_iter(kaddr + offset, nr, to);
+			kunmap_local(kaddr);
+			put_page(page);
+		} else {
+			/* A hole reads as zeroes and is not allocated. */
+			copied = iov_iter_zero(nr, to);
+		}
+		pos += copied;
+		done += copied;
+		if (copied < nr) {
+			err = -EFAULT;
+			break;
+		}
+		if (fatal_signal_pending(current)) {
+			err = -EINTR;
+			break;
+		}
+		cond_resched();
+	}
+	iocb->ki_pos = pos;
+	file_accessed(iocb->ki_filp);
+	return done ? done : err;
+}
+
+static ssize_t mpcg_perform_write(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct inode *inode = file_inode(iocb->ki_filp);
+	struct mpcg_region *r = mpcg_region(inode);
+	loff_t pos = iocb->ki_pos;
+	ssize_t done = 0;
+	int err = 0;
+
+	while (iov_iter_count(from)) {
+		size_t offset = offset_in_page(pos);
+		size_t bytes = min(PAGE_SIZE - offset, iov_iter_count(from));
+		struct page *page;
+		size_t copied;
+
+		/* Fault the source in first: we copy with page faults off. */
+		if (unlikely(fault_in_iov_iter_readable(from, bytes) == bytes)) {
+			err = -EFAULT;
+			break;
+		}
+		page = mpcg_get_page(r, pos >> PAGE_SHIFT,
+				     MPCG_GP_CREATE | MPCG_GP_LOCK);
+		if (IS_ERR(page)) {
+			err = PTR_ERR(page);
+			break;
+		}
+		pagefault_disable();
+		copied = copy_page_from_iter_atomic(page, offset, bytes, from);
+		pagefault_enable();
+		unlock_page(page);
+		put_page(page);
+
+		pos += copied;
+		done += copied;
+		if (pos > i_size_read(inode))
+			i_size_write(inode, pos);
+		if (fatal_signal_pending(current)) {
+			err = -EINTR;
+			break;
+		}
+		cond_resched();
+	}
+	iocb->ki_pos = pos;
+	return done ? done : err;
+}
+
+static ssize_t mpcg_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct inode *inode = file_inode(iocb->ki_filp);
+	ssize_t ret;
+
+	inode_lock(inode);
+	ret = generic_write_checks(iocb, from);
+	if (ret > 0)
+		ret = file_modified(iocb->ki_filp);
+	if (!ret)
+		ret = mpcg_perform_write(iocb, from);
+	inode_unlock(inode);
+	return ret;
+}
+
+const struct file_operations mpcg_file_operations = {
+	.read_iter	= mpcg_read_iter,
+	.write_iter	= mpcg_write_iter,
+	.mmap		= mpcg_mmap,
+	.fsync		= noop_fsync,
+	.splice_read	= generic_file_splice_read,
+	.splice_write	= iter_file_splice_write,
+	.llseek		= generic_file_llseek,
+};
+
+static int mpcg_setattr(struct user_namespace *mnt_userns,
+			struct dentry *dentry, struct iattr *attr)
+{
+	struct inode *inode = d_inode(dentry);
+	int err;
+
+	err = setattr_prepare(mnt_userns, dentry, attr);
+	if (err)
+		return err;
+
+	if ((attr->ia_valid & ATTR_SIZE) && attr->ia_size != inode->i_size) {
+		loff_t oldsize = inode->i_size;
+
+		i_size_write(inode, attr->ia_size);
+		if (attr->ia_size < oldsize)
+			mpcg_region_truncate(mpcg_region(inode), attr->ia_size);
+		if (!(attr->ia_valid & (ATTR_CTIME | ATTR_MTIME))) {
+			inode->i_ctime = current_time(inode);
+			inode->i_mtime = inode->i_ctime;
+		}
+	}
+	setattr_copy(mnt_userns, inode, attr);
+	return 0;
+}
+
+static int mpcg_getattr(struct user_namespace *mnt_userns,
+			const struct path *path, struct kstat *stat,
+			u32 request_mask, unsigned int query_flags)
+{
+	struct inode *inode = d_inode(path->dentry);
+	struct mpcg_region *r = mpcg_region(inode);
+
+	generic_fillattr(mnt_userns, inode, stat);
+	/* st_blocks counts resident chunks, in 512-byte units. */
+	stat->blocks = (u64)atomic_long_read(&r->nr_chunks) <<
+		       (r->chunk_shift - 9);
+	return 0;
+}
+
+const struct inode_operations mpcg_file_inode_operations = {
+	.setattr	= mpcg_setattr,
+	.getattr	= mpcg_getattr,
+};

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mpcg: multi-process control groups for shared memory.
+ *
+ * Module entry points.  Owns nothing but the order in which the parts are
+ * brought up and torn down.
+ */
+#include <linux/module.h>
+
+#include "mpcg.h"
+
+static int __init mpcg_init(void)
+{
+	return mpcg_fs_init();
+}
+
+static void __exit mpcg_exit(void)
+{
+	mpcg_fs_exit();
+}
+
+module_init(mpcg_init);
+module_exit(mpcg_exit);
+
+MODULE_DESCRIPTION("mpcg: fair memory cgroup charging of shared memory");
+MODULE_AUTHOR("The mpcg developers");
+MODULE_LICENSE("GPL");
+MODULE_ALIAS_FS("mpcg");
