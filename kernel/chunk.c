@@ -2,21 +2,28 @@
 /*
  * mpcg chunk store: the memory of a region, one chunk at a time.
  *
- * Owns struct mpcg_chunk and struct mpcg_pages, the region's chunk xarray
- * and the mount's chunk budget.  A chunk is allocated whole on first touch,
- * zero-filled, as one high-order allocation when the allocator can give one
- * (falling back to smaller pieces), split into order-0 pages so that each
- * page can be mapped and reference counted on its own.  The pages are
- * charged with __GFP_ACCOUNT to the active memory cgroup (or the current
- * task's), and the charge is dropped when the last reference to a page goes.
+ * Owns struct mpcg_chunk and struct mpcg_pages, the region's chunk xarray,
+ * the mount's chunk budget, touch tracking and the movement of one chunk's
+ * pages to another memory cgroup.  A chunk is allocated whole on first
+ * touch, zero-filled, as one high-order allocation when the allocator can
+ * give one (falling back to smaller pieces), split into order-0 pages so
+ * that each page can be mapped and reference counted on its own.  The
+ * pages are charged with __GFP_ACCOUNT to the memory cgroup of the member
+ * that touched the chunk first (set as the active memcg), and the charge is
+ * dropped when the last reference to a page goes.  A move allocates new
+ * pages under the new payer and copies: the kernel cannot re-charge a page.
  *
- * Locking: see kernel/mpcg.h.  Lookups are lockless (RCU); allocation holds
- * region->chunk_sem for read; removal holds it for write (or runs when the
- * inode is being evicted and nobody else can reach the region) and locks
- * every page of the chunk while it takes it out.
+ * Locking: see kernel/mpcg.h.  Lookups are lockless (RCU); allocation and
+ * moves hold region->chunk_sem for read; removal holds it for write (or
+ * runs when the inode is being evicted and nobody else can reach the
+ * region).  Removal, zeroing and moves lock every page of the chunk; a
+ * first touch locks the touched page, so a touch is either counted before
+ * the chunk is removed or retried on what replaced it.
  */
 #include <linux/gfp.h>
+#include <linux/highmem.h>
 #include <linux/mm.h>
+#include <linux/sched/mm.h>
 #include <linux/pagemap.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
@@ -64,7 +71,7 @@ static struct mpcg_pages *mpcg_pages_alloc(unsigned int order, gfp_t gfp)
 
 	for (;;) {
 		unsigned int n = 1U << (order - piece_order);
-		gfp_t g = gfp | __GFP_ZERO;
+		gfp_t g = gfp;
 		unsigned int i;
 
 		if (piece_order)
@@ -120,11 +127,11 @@ static void mpcg_space_uncharge(struct mpcg_sb_info *sbi)
 }
 
 /**
- * mpcg_region_init - set up the chunk store of a new region
+ * mpcg_chunks_init - set up the chunk store of a new region
  * @r: the region, embedded in a new inode
  * @chunk_shift: log2 of the mount's chunk size
  */
-void mpcg_region_init(struct mpcg_region *r, unsigned int chunk_shift)
+void mpcg_chunks_init(struct mpcg_region *r, unsigned int chunk_shift)
 {
 	xa_init(&r->chunks);
 	init_rwsem(&r->chunk_sem);
@@ -173,12 +180,17 @@ static bool mpcg_beyond_eof(struct mpcg_region *r, pgoff_t index)
 	return index >= DIV_ROUND_UP(size, PAGE_SIZE);
 }
 
-/* Make chunk @ci resident.  -EEXIST if somebody else did it first. */
+/*
+ * Make chunk @ci resident, charged to @toucher (the owner if NULL), which
+ * is also its first toucher.  -EEXIST if somebody else did it first.
+ */
 static int mpcg_chunk_create(struct mpcg_region *r, unsigned long ci,
-			     pgoff_t index, unsigned int flags)
+			     pgoff_t index, unsigned int flags,
+			     struct mpcg_member *toucher)
 {
 	struct mpcg_sb_info *sbi = MPCG_SB(mpcg_region_inode(r)->i_sb);
-	gfp_t gfp = GFP_KERNEL_ACCOUNT;
+	gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_ZERO;
+	struct mem_cgroup *old_memcg;
 	struct mpcg_chunk *chunk;
 	struct mpcg_pages *pages;
 	void *old;
@@ -186,6 +198,8 @@ static int mpcg_chunk_create(struct mpcg_region *r, unsigned long ci,
 
 	if (!(flags & MPCG_GP_FAULT))
 		gfp |= __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
+	if (!toucher)
+		toucher = r->owner;
 
 	down_read(&r->chunk_sem);
 	err = -EFAULT;
@@ -201,16 +215,24 @@ static int mpcg_chunk_create(struct mpcg_region *r, unsigned long ci,
 	chunk = kzalloc(sizeof(*chunk), GFP_KERNEL);
 	if (!chunk)
 		goto out_space;
+	old_memcg = set_active_memcg(toucher->memcg);
 	pages = mpcg_pages_alloc(chunk_order(r), gfp);
+	set_active_memcg(old_memcg);
 	if (!pages)
 		goto out_chunk;
 	mpcg_pages_set_owner(pages, pages_per_chunk(r), chunk);
 	RCU_INIT_POINTER(chunk->pages, pages);
+	chunk->payer = toucher->slot;
+	chunk->first = toucher->slot;
+	chunk->touched = BIT(toucher->slot);
 
 	old = xa_cmpxchg(&r->chunks, ci, NULL, chunk, GFP_KERNEL);
 	if (!old) {
 		atomic_long_inc(&r->nr_chunks);
+		atomic_long_inc(&toucher->nr_touched);
+		mpcg_paid_add(toucher, 1);
 		up_read(&r->chunk_sem);
+		mpcg_region_changed(r);
 		return 0;
 	}
 	err = xa_is_err(old) ? xa_err(old) : -EEXIST;
@@ -226,6 +248,29 @@ out:
 	return err;
 }
 
+/*
+ * First touch of @chunk by @m, through @page (referenced, locked if
+ * @locked).  With the page locked, the chunk cannot be removed or moved
+ * under us; if it already was, the caller looks the page up again.
+ */
+static bool mpcg_touch_slow(struct mpcg_region *r, struct mpcg_chunk *chunk,
+			    struct page *page, bool locked,
+			    struct mpcg_member *m)
+{
+	bool ok;
+
+	if (!locked)
+		lock_page(page);
+	ok = page_private(page) == (unsigned long)chunk;
+	if (ok && !test_and_set_bit(m->slot, &chunk->touched)) {
+		atomic_long_inc(&m->nr_touched);
+		mpcg_region_changed(r);
+	}
+	if (!locked)
+		unlock_page(page);
+	return ok;
+}
+
 /**
  * mpcg_get_page - find (and optionally allocate) a page of a region
  * @r: the region
@@ -234,6 +279,9 @@ out:
  *         MPCG_GP_LOCK to return the page locked, MPCG_GP_FAULT for the
  *         page fault path (beyond-EOF checks under the lock, normal OOM
  *         semantics for the allocation)
+ * @toucher: the member on whose behalf the page is used: it becomes a
+ *           toucher of the chunk, and pays for it if it is new; NULL for
+ *           no touch
  *
  * Return: the page with a reference held (locked with MPCG_GP_LOCK), NULL
  * if the chunk is not resident and MPCG_GP_CREATE was not given, or an
@@ -241,7 +289,7 @@ out:
  * beyond the end of the file.
  */
 struct page *mpcg_get_page(struct mpcg_region *r, pgoff_t index,
-			   unsigned int flags)
+			   unsigned int flags, struct mpcg_member *toucher)
 {
 	unsigned long ci = index >> chunk_order(r);
 	unsigned int in = index & (pages_per_chunk(r) - 1);
@@ -254,20 +302,29 @@ struct page *mpcg_get_page(struct mpcg_region *r, pgoff_t index,
 		if (!page) {
 			if (!(flags & MPCG_GP_CREATE))
 				return NULL;
-			err = mpcg_chunk_create(r, ci, index, flags);
+			err = mpcg_chunk_create(r, ci, index, flags, toucher);
 			if (err && err != -EEXIST)
 				return ERR_PTR(err);
 			continue;
 		}
-		if (!(flags & MPCG_GP_LOCK))
-			return page;
+		if (!(flags & MPCG_GP_LOCK)) {
+			/* The fast path of a touch is this bit test. */
+			if (!toucher || test_bit(toucher->slot, &chunk->touched) ||
+			    mpcg_touch_slow(r, chunk, page, false, toucher))
+				return page;
+			put_page(page);
+			continue;
+		}
 		lock_page(page);
 		if (page_private(page) == (unsigned long)chunk) {
-			if (!(flags & MPCG_GP_FAULT) || !mpcg_beyond_eof(r, index))
-				return page;
-			unlock_page(page);
-			put_page(page);
-			return ERR_PTR(-EFAULT);
+			if ((flags & MPCG_GP_FAULT) && mpcg_beyond_eof(r, index)) {
+				unlock_page(page);
+				put_page(page);
+				return ERR_PTR(-EFAULT);
+			}
+			if (toucher && !test_bit(toucher->slot, &chunk->touched))
+				mpcg_touch_slow(r, chunk, page, true, toucher);
+			return page;
 		}
 		unlock_page(page);
 		put_page(page);
@@ -304,11 +361,16 @@ static void mpcg_chunk_remove(struct mpcg_region *r, unsigned long ci,
 	struct inode *inode = mpcg_region_inode(r);
 	unsigned int n = pages_per_chunk(r);
 	struct mpcg_pages *pages;
+	unsigned long slot;
 
 	xa_erase(&r->chunks, ci);
 	pages = rcu_dereference_protected(chunk->pages, true);
 	mpcg_lock_range(pages, 0, n);
 	mpcg_pages_set_owner(pages, n, NULL);
+	/* No touch can be added now: every page is locked and orphaned. */
+	for_each_set_bit(slot, &chunk->touched, MPCG_MAX_MEMBERS)
+		atomic_long_dec(&r->members[slot]->nr_touched);
+	mpcg_paid_add(r->members[chunk->payer], -1);
 	if (unmap)
 		unmap_mapping_range(inode->i_mapping,
 				    (loff_t)ci << r->chunk_shift,
@@ -320,6 +382,8 @@ static void mpcg_chunk_remove(struct mpcg_region *r, unsigned long ci,
 	kfree_rcu(chunk, rcu);
 	atomic_long_dec(&r->nr_chunks);
 	mpcg_space_uncharge(MPCG_SB(inode->i_sb));
+	if (unmap)
+		mpcg_region_changed(r);
 }
 
 /*
@@ -384,10 +448,10 @@ void mpcg_region_truncate(struct mpcg_region *r, loff_t newsize)
 }
 
 /**
- * mpcg_region_destroy - free every chunk of a region being evicted
+ * mpcg_chunks_destroy - free every chunk of a region being evicted
  * @r: the region; nobody else can reach it any more
  */
-void mpcg_region_destroy(struct mpcg_region *r)
+void mpcg_chunks_destroy(struct mpcg_region *r)
 {
 	struct mpcg_chunk *chunk;
 	unsigned long ci;
@@ -395,4 +459,60 @@ void mpcg_region_destroy(struct mpcg_region *r)
 	xa_for_each(&r->chunks, ci, chunk)
 		mpcg_chunk_remove(r, ci, chunk, false);
 	xa_destroy(&r->chunks);
+}
+
+/**
+ * mpcg_chunk_move - charge a chunk to another member by moving its memory
+ * @r: the region
+ * @ci: the chunk's index
+ * @chunk: the chunk, resident at @ci; the caller holds chunk_sem for read
+ *         and region->reassess_lock
+ * @to: the new payer
+ *
+ * Allocates new pages charged to @to's memory cgroup without invoking the
+ * OOM killer (at its limit the allocation fails after reclaim), locks the
+ * old pages (faults, write() and first touches of the chunk wait), unmaps
+ * the chunk from every mapping (private copies stay), copies, publishes the
+ * new pages and frees the old ones, which uncharges the old payer.
+ *
+ * Return: 0, or -ENOMEM if @to could not take the chunk (nothing changed).
+ */
+int mpcg_chunk_move(struct mpcg_region *r, unsigned long ci,
+		    struct mpcg_chunk *chunk, struct mpcg_member *to)
+{
+	struct inode *inode = mpcg_region_inode(r);
+	unsigned int i, n = pages_per_chunk(r);
+	struct mpcg_pages *old, *new;
+	struct mem_cgroup *old_memcg;
+	struct mpcg_member *from;
+
+	old_memcg = set_active_memcg(to->memcg);
+	new = mpcg_pages_alloc(chunk_order(r), GFP_KERNEL_ACCOUNT |
+			       __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
+	set_active_memcg(old_memcg);
+	if (!new)
+		return -ENOMEM;
+
+	old = rcu_dereference_protected(chunk->pages,
+					lockdep_is_held(&r->chunk_sem));
+	mpcg_lock_range(old, 0, n);
+	unmap_mapping_range(inode->i_mapping, (loff_t)ci << r->chunk_shift,
+			    mpcg_chunk_size(r), 0);
+	for (i = 0; i < n; i++) {
+		struct page *page = mpcg_pages_nth(new, i);
+
+		copy_highpage(page, mpcg_pages_nth(old, i));
+		set_page_private(page, (unsigned long)chunk);
+	}
+	rcu_assign_pointer(chunk->pages, new);
+	mpcg_pages_set_owner(old, n, NULL);
+	mpcg_unlock_range(old, 0, n);
+	mpcg_pages_put(old, 1U << (chunk_order(r) - old->order));
+	kfree_rcu(old, rcu);
+
+	from = r->members[chunk->payer];
+	WRITE_ONCE(chunk->payer, to->slot);
+	mpcg_paid_add(from, -1);
+	mpcg_paid_add(to, 1);
+	return 0;
 }

@@ -3,9 +3,15 @@
  * mpcg regular files: read, write, mmap and truncate of a region.
  *
  * Owns the file and inode operations of regular files and the VMA
- * operations of their mappings.  Data lives in the chunk store (chunk.c);
- * there is no page cache.  Page faults map the region's own pages; a fault
- * on a resident chunk takes no lock beyond the page lock that mapping needs.
+ * operations of their mappings, and so where attachments are made: a
+ * mapping is one from mmap() on (fork and VMA splits make copies for the
+ * same member, munmap and exit drop them); an open file description
+ * becomes one at its first read, write or fallocate, so that a descriptor
+ * only used for ioctls (as the tools do) does not make its opener a member.
+ * Data lives in the chunk store (chunk.c); there is no page cache.  Page
+ * faults map the region's own pages; a fault on a resident chunk that its
+ * member already touched takes no lock beyond the page lock that mapping
+ * needs.
  *
  * Locking: write() and truncate hold the inode lock; read() holds nothing
  * while it copies (see the locking order in mpcg.h).
@@ -22,24 +28,75 @@
 static vm_fault_t mpcg_fault(struct vm_fault *vmf)
 {
 	struct inode *inode = file_inode(vmf->vma->vm_file);
+	struct mpcg_attachment *a = vmf->vma->vm_private_data;
 	struct page *page;
 
 	page = mpcg_get_page(mpcg_region(inode), vmf->pgoff,
-			     MPCG_GP_CREATE | MPCG_GP_LOCK | MPCG_GP_FAULT);
+			     MPCG_GP_CREATE | MPCG_GP_LOCK | MPCG_GP_FAULT,
+			     a->member);
 	if (IS_ERR(page))
 		return PTR_ERR(page) == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
 	vmf->page = page;
 	return VM_FAULT_LOCKED;
 }
 
+/* A copy of a mapping (fork, split, mremap): same member. */
+static void mpcg_vm_open(struct vm_area_struct *vma)
+{
+	struct mpcg_attachment *orig = vma->vm_private_data;
+	struct mpcg_attachment *a;
+
+	a = mpcg_attach(orig->member->region, MPCG_ATTACH_MAP, orig->member);
+	a->vma = vma;
+	vma->vm_private_data = a;
+}
+
+static void mpcg_vm_close(struct vm_area_struct *vma)
+{
+	mpcg_detach(vma->vm_private_data);
+}
+
 static const struct vm_operations_struct mpcg_vm_ops = {
+	.open = mpcg_vm_open,
+	.close = mpcg_vm_close,
 	.fault = mpcg_fault,
 };
 
 static int mpcg_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	file_accessed(file);
+	struct mpcg_attachment *a;
+
+	a = mpcg_attach(mpcg_region(file_inode(file)), MPCG_ATTACH_MAP, NULL);
+	if (IS_ERR(a))
+		return PTR_ERR(a);
+	a->vma = vma;
+	vma->vm_private_data = a;
 	vma->vm_ops = &mpcg_vm_ops;
+	file_accessed(file);
+	return 0;
+}
+
+/* The attachment of an open file, made at its first I/O. */
+static struct mpcg_attachment *mpcg_file_attachment(struct file *file)
+{
+	struct mpcg_attachment *a = READ_ONCE(file->private_data);
+
+	if (likely(a))
+		return a;
+	a = mpcg_attach(mpcg_region(file_inode(file)), MPCG_ATTACH_FILE, NULL);
+	if (IS_ERR(a))
+		return a;
+	if (cmpxchg(&file->private_data, NULL, a)) {
+		mpcg_detach(a);
+		a = READ_ONCE(file->private_data);
+	}
+	return a;
+}
+
+static int mpcg_release(struct inode *inode, struct file *file)
+{
+	if (file->private_data)
+		mpcg_detach(file->private_data);
 	return 0;
 }
 
@@ -47,9 +104,16 @@ static ssize_t mpcg_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct inode *inode = file_inode(iocb->ki_filp);
 	struct mpcg_region *r = mpcg_region(inode);
+	struct mpcg_attachment *a;
 	loff_t pos = iocb->ki_pos;
 	ssize_t done = 0;
 	int err = 0;
+
+	if (!iov_iter_count(to))
+		return 0;
+	a = mpcg_file_attachment(iocb->ki_filp);
+	if (IS_ERR(a))
+		return PTR_ERR(a);
 
 	while (iov_iter_count(to)) {
 		loff_t size = i_size_read(inode);
@@ -61,7 +125,7 @@ static ssize_t mpcg_read_iter(struct kiocb *iocb, struct iov_iter *to)
 			break;
 		nr = min_t(loff_t, PAGE_SIZE - offset, size - pos);
 		nr = min(nr, iov_iter_count(to));
-		page = mpcg_get_page(r, pos >> PAGE_SHIFT, 0);
+		page = mpcg_get_page(r, pos >> PAGE_SHIFT, 0, a->member);
 		if (page) {
 			void *kaddr = kmap_local_page(page);
 
@@ -90,7 +154,8 @@ static ssize_t mpcg_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	return done ? done : err;
 }
 
-static ssize_t mpcg_perform_write(struct kiocb *iocb, struct iov_iter *from)
+static ssize_t mpcg_perform_write(struct kiocb *iocb, struct iov_iter *from,
+				  struct mpcg_member *toucher)
 {
 	struct inode *inode = file_inode(iocb->ki_filp);
 	struct mpcg_region *r = mpcg_region(inode);
@@ -110,7 +175,7 @@ static ssize_t mpcg_perform_write(struct kiocb *iocb, struct iov_iter *from)
 			break;
 		}
 		page = mpcg_get_page(r, pos >> PAGE_SHIFT,
-				     MPCG_GP_CREATE | MPCG_GP_LOCK);
+				     MPCG_GP_CREATE | MPCG_GP_LOCK, toucher);
 		if (IS_ERR(page)) {
 			err = PTR_ERR(page);
 			break;
@@ -138,14 +203,18 @@ static ssize_t mpcg_perform_write(struct kiocb *iocb, struct iov_iter *from)
 static ssize_t mpcg_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct inode *inode = file_inode(iocb->ki_filp);
+	struct mpcg_attachment *a;
 	ssize_t ret;
 
 	inode_lock(inode);
 	ret = generic_write_checks(iocb, from);
 	if (ret > 0)
 		ret = file_modified(iocb->ki_filp);
-	if (!ret)
-		ret = mpcg_perform_write(iocb, from);
+	if (!ret && iov_iter_count(from)) {
+		a = mpcg_file_attachment(iocb->ki_filp);
+		ret = IS_ERR(a) ? PTR_ERR(a) :
+		      mpcg_perform_write(iocb, from, a->member);
+	}
 	inode_unlock(inode);
 	return ret;
 }
@@ -154,6 +223,9 @@ const struct file_operations mpcg_file_operations = {
 	.read_iter	= mpcg_read_iter,
 	.write_iter	= mpcg_write_iter,
 	.mmap		= mpcg_mmap,
+	.release	= mpcg_release,
+	.unlocked_ioctl	= mpcg_region_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
 	.fsync		= noop_fsync,
 	.splice_read	= generic_file_splice_read,
 	.splice_write	= iter_file_splice_write,

@@ -43,6 +43,7 @@ struct inode *mpcg_get_inode(struct super_block *sb, const struct inode *dir,
 		goto fail;
 
 	inode->i_ino = get_next_ino();
+	/* From here on, evicting the inode gives its count back. */
 	inode_init_owner(&init_user_ns, inode, dir, mode);
 	inode->i_atime = current_time(inode);
 	inode->i_mtime = inode->i_atime;
@@ -52,6 +53,10 @@ struct inode *mpcg_get_inode(struct super_block *sb, const struct inode *dir,
 	case S_IFREG:
 		inode->i_op = &mpcg_file_inode_operations;
 		inode->i_fop = &mpcg_file_operations;
+		if (mpcg_region_init(mpcg_region(inode), sb)) {
+			iput(inode);
+			return NULL;
+		}
 		break;
 	case S_IFDIR:
 		inode->i_op = &mpcg_dir_inode_operations;

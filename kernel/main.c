@@ -11,12 +11,21 @@
 
 static int __init mpcg_init(void)
 {
-	return mpcg_fs_init();
+	int err;
+
+	err = mpcg_ctl_init();
+	if (err)
+		return err;
+	err = mpcg_fs_init();
+	if (err)
+		mpcg_ctl_exit();
+	return err;
 }
 
 static void __exit mpcg_exit(void)
 {
 	mpcg_fs_exit();
+	mpcg_ctl_exit();
 }
 
 module_init(mpcg_init);

@@ -3,22 +3,33 @@
  * mpcg internal definitions shared by the module's files.
  *
  * Objects:
- *   struct mpcg_sb_info  - one per mount: options and the space counter.
- *   struct mpcg_region   - one per regular file (embedded in its inode): the
- *                          chunk store of the shared memory object.
- *   struct mpcg_chunk    - one per resident chunk, in region->chunks.
- *   struct mpcg_pages    - the pages backing one chunk (one or more
- *                          physically contiguous pieces).
+ *   struct mpcg_sb_info    - one per mount: options and the space counter.
+ *   struct mpcg_region     - one per regular file (embedded in its inode):
+ *                            the shared memory object, its chunk store and
+ *                            its multi-process control group.
+ *   struct mpcg_chunk      - one per resident chunk, in region->chunks: its
+ *                            pages, payer and touchers.
+ *   struct mpcg_pages      - the pages backing one chunk (one or more
+ *                            physically contiguous pieces).
+ *   struct mpcg_member     - a memory cgroup that uses (or pays for) a
+ *                            region, in one of the region's member slots.
+ *   struct mpcg_attachment - an open file or a mapping, tied to a member.
  *
  * Locking order (outermost first); a lock may only be taken while holding
  * locks listed above it:
  *
  *   inode->i_rwsem          write(), truncate, fallocate
  *   mm->mmap_lock           page faults (taken by the core before ->fault)
- *   region->chunk_sem       read: allocating a chunk; write: removing chunks
- *   page lock               one page by faults and write(); every page of a
- *                           chunk by whoever removes or replaces that chunk
+ *   region->reassess_lock   one reassessment (or policy change) at a time
+ *   mpcg_index_lock         global: all regions, members by cgroup id;
+ *                           creating and freeing members
+ *   region->chunk_sem       read: allocating or moving a chunk; write:
+ *                           removing chunks
+ *   page lock               one page by faults, write() and first touches;
+ *                           every page of a chunk by whoever removes,
+ *                           zeroes or moves that chunk
  *   mapping->i_mmap_rwsem   taken inside unmap_mapping_range()
+ *   region->lock            spinlock: member slots, attachments, nr_attach
  *
  * No region lock is ever held while copying to or from user memory: read()
  * and write() look a page up, take a reference (and for write() the page
@@ -37,9 +48,15 @@
 #define _MPCG_H
 
 #include <linux/fs.h>
+#include <linux/list.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
+#include <linux/mutex.h>
 #include <linux/rwsem.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
+#include <uapi/linux/mpcg.h>
 
 #define MPCG_CHUNK_SHIFT_MIN	16	/* 64 KiB */
 #define MPCG_CHUNK_SHIFT_MAX	21	/* 2 MiB */
@@ -55,6 +72,7 @@
  * @mode: mode of the root directory
  * @uid: owner of the root directory
  * @gid: group of the root directory
+ * @policy: policy of new regions (enum mpcg_policy)
  */
 struct mpcg_sb_info {
 	unsigned int chunk_shift;
@@ -65,6 +83,7 @@ struct mpcg_sb_info {
 	umode_t mode;
 	kuid_t uid;
 	kgid_t gid;
+	unsigned int policy;
 };
 
 /**
@@ -83,25 +102,118 @@ struct mpcg_pages {
 /**
  * struct mpcg_chunk - one resident chunk of a region
  * @pages: its memory; replaced (with all pages locked) when it moves
+ * @touched: bitmap of the member slots that touched it; bits are set with
+ *           a page of the chunk locked, cleared by reassessment
+ * @payer: slot of the member its pages are charged to
+ * @first: slot of its first toucher
  * @rcu: freeing after a grace period, for lockless lookups
  */
 struct mpcg_chunk {
 	struct mpcg_pages __rcu *pages;
+	unsigned long touched;
+	u8 payer;
+	u8 first;
 	struct rcu_head rcu;
+};
+
+/**
+ * struct mpcg_member - a memory cgroup in a region's control group
+ * @region: the region
+ * @memcg: the memory cgroup; a css reference is held while this exists
+ * @cgroup_id: cgroup_id() of @memcg's cgroup, as user space sees it
+ * @slot: index in region->members and bit in chunk->touched
+ * @flags: MPCG_MEMBER_OWNER
+ * @nr_attach: attachments (region->lock)
+ * @nr_touched: resident chunks whose @slot bit is set
+ * @nr_paid: chunks charged to @memcg
+ * @peak_paid: highest @nr_paid seen
+ * @fair: fair share in bytes, as of the last reassessment
+ * @shortfall: chunks it should pay but could not take, last reassessment
+ * @index_node: in the global index by cgroup id (mpcg_index_lock)
+ *
+ * A member is freed by reassessment once it has no attachment, pays for
+ * no chunk and is not the owner; until then it keeps its slot.
+ */
+struct mpcg_member {
+	struct mpcg_region *region;
+	struct mem_cgroup *memcg;
+	u64 cgroup_id;
+	unsigned int slot;
+	unsigned int flags;
+	unsigned int nr_attach;
+	atomic_long_t nr_touched;
+	atomic_long_t nr_paid;
+	unsigned long peak_paid;
+	u64 fair;
+	unsigned long shortfall;
+	struct hlist_node index_node;
+};
+
+/**
+ * struct mpcg_attachment - an open file description or a mapping
+ * @node: in region->attachments (region->lock)
+ * @member: the member it belongs to (holds one of its nr_attach)
+ * @pid: thread group that made it
+ * @comm: its command name then
+ * @kind: MPCG_ATTACH_FILE or MPCG_ATTACH_MAP
+ * @vma: the mapping, for MPCG_ATTACH_MAP (valid while attached)
+ */
+struct mpcg_attachment {
+	struct list_head node;
+	struct mpcg_member *member;
+	struct pid *pid;
+	char comm[TASK_COMM_LEN];
+	unsigned int kind;
+	struct vm_area_struct *vma;
 };
 
 /**
  * struct mpcg_region - the shared memory object behind one regular file
  * @chunks: chunk index -> struct mpcg_chunk, for resident chunks
- * @chunk_sem: read for allocating a chunk, write for removing chunks
+ * @chunk_sem: read for allocating or moving a chunk, write for removing
  * @nr_chunks: number of resident chunks
  * @chunk_shift: log2 of the chunk size (copied from the mount)
+ * @lock: protects @members, @active, @attachments, @nr_attachments and
+ *        every member's nr_attach
+ * @members: member slots
+ * @active: slots of members with at least one attachment
+ * @owner: the owner's member (never freed while the region exists)
+ * @attachments: all attachments
+ * @nr_attachments: their number
+ * @policy: enum mpcg_policy
+ * @state: enum mpcg_state
+ * @gen: bumped on every change that can alter a fair share
+ * @reassess_lock: serialises reassessments and policy changes
+ * @work: the automatic (delayed) reassessment
+ * @backoff: retry delay exponent after a shortfall
+ * @reassessments: completed reassessments
+ * @chunks_moved: chunks moved between memory cgroups
+ * @shortfall: chunks that could not be moved to their payer, last time
+ * @node: in the global list of regions (mpcg_index_lock)
  */
 struct mpcg_region {
 	struct xarray chunks;
 	struct rw_semaphore chunk_sem;
 	atomic_long_t nr_chunks;
 	unsigned int chunk_shift;
+
+	spinlock_t lock;
+	struct mpcg_member *members[MPCG_MAX_MEMBERS];
+	unsigned long active;
+	struct mpcg_member *owner;
+	struct list_head attachments;
+	unsigned int nr_attachments;
+
+	unsigned int policy;
+	unsigned int state;
+	atomic_long_t gen;
+	struct mutex reassess_lock;
+	struct delayed_work work;
+	unsigned int backoff;
+	u64 reassessments;
+	u64 chunks_moved;
+	unsigned long shortfall;
+	struct list_head node;
 };
 
 struct mpcg_inode_info {
@@ -129,17 +241,50 @@ static inline struct mpcg_sb_info *MPCG_SB(struct super_block *sb)
 	return sb->s_fs_info;
 }
 
+static inline u64 mpcg_chunk_size(const struct mpcg_region *r)
+{
+	return 1ULL << r->chunk_shift;
+}
+
 /* Flags for mpcg_get_page(). */
 #define MPCG_GP_CREATE	0x1	/* allocate the chunk if it is not resident */
 #define MPCG_GP_LOCK	0x2	/* return the page locked */
 #define MPCG_GP_FAULT	0x4	/* page fault: normal OOM semantics, EOF check */
 
 /* chunk.c: the chunk store */
-void mpcg_region_init(struct mpcg_region *r, unsigned int chunk_shift);
-void mpcg_region_destroy(struct mpcg_region *r);
+void mpcg_chunks_init(struct mpcg_region *r, unsigned int chunk_shift);
+void mpcg_chunks_destroy(struct mpcg_region *r);
 struct page *mpcg_get_page(struct mpcg_region *r, pgoff_t index,
-			   unsigned int flags);
+			   unsigned int flags, struct mpcg_member *toucher);
 void mpcg_region_truncate(struct mpcg_region *r, loff_t newsize);
+int mpcg_chunk_move(struct mpcg_region *r, unsigned long ci,
+		    struct mpcg_chunk *chunk, struct mpcg_member *to);
+
+/* member.c: members, attachments and the global index */
+extern struct mutex mpcg_index_lock;
+extern struct list_head mpcg_regions;
+int mpcg_region_init(struct mpcg_region *r, struct super_block *sb);
+void mpcg_region_destroy(struct mpcg_region *r);
+struct mpcg_attachment *mpcg_attach(struct mpcg_region *r, unsigned int kind,
+				    struct mpcg_member *member);
+void mpcg_detach(struct mpcg_attachment *a);
+void mpcg_member_free_unused(struct mpcg_region *r, struct mpcg_member *m);
+int mpcg_set_owner(struct mpcg_region *r, struct mem_cgroup *memcg);
+void mpcg_paid_add(struct mpcg_member *m, long nr);
+struct hlist_head *mpcg_index_bucket(u64 cgroup_id);
+
+/* reassess.c: fair shares and charge movement */
+extern unsigned int mpcg_auto_reassess_ms;
+void mpcg_region_changed(struct mpcg_region *r);
+void mpcg_reassess_work(struct work_struct *work);
+int mpcg_reassess(struct mpcg_region *r, u64 *moved);
+int mpcg_set_policy(struct mpcg_region *r, unsigned int policy);
+extern const char *const mpcg_policy_names[MPCG_NR_POLICIES];
+
+/* ctl.c: the control interface */
+long mpcg_region_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+int mpcg_ctl_init(void);
+void mpcg_ctl_exit(void);
 
 /* inode.c: inodes and directories */
 extern const struct inode_operations mpcg_dir_inode_operations;

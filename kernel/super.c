@@ -4,7 +4,7 @@
  *
  * Owns struct mpcg_sb_info, the inode cache and the registration of the
  * "mpcg" filesystem type.  Mount options follow tmpfs where they mean the
- * same thing (size, nr_inodes, mode, uid, gid) and add chunk.  Bad options
+ * same thing (size, nr_inodes, mode, uid, gid) and add chunk and policy.  Bad options
  * are refused with EINVAL and a line in the kernel log (through the
  * fs_context log, which goes to the kernel log for mount(2)).
  *
@@ -35,6 +35,15 @@ enum mpcg_param {
 	Opt_mode,
 	Opt_uid,
 	Opt_gid,
+	Opt_policy,
+};
+
+static const struct constant_table mpcg_policy_table[] = {
+	{ "proportional",	MPCG_POLICY_PROPORTIONAL },
+	{ "equal",		MPCG_POLICY_EQUAL },
+	{ "first-touch",	MPCG_POLICY_FIRST_TOUCH },
+	{ "owner",		MPCG_POLICY_OWNER },
+	{}
 };
 
 static const struct fs_parameter_spec mpcg_fs_parameters[] = {
@@ -44,6 +53,7 @@ static const struct fs_parameter_spec mpcg_fs_parameters[] = {
 	fsparam_u32oct("mode", Opt_mode),
 	fsparam_u32("uid", Opt_uid),
 	fsparam_u32("gid", Opt_gid),
+	fsparam_enum("policy", Opt_policy, mpcg_policy_table),
 	{}
 };
 
@@ -56,6 +66,7 @@ struct mpcg_fs_context {
 	umode_t mode;
 	kuid_t uid;
 	kgid_t gid;
+	unsigned int policy;
 };
 
 static u64 mpcg_default_size(void)
@@ -127,6 +138,9 @@ static int mpcg_parse_param(struct fs_context *fc, struct fs_parameter *param)
 		if (!gid_valid(ctx->gid) || !kgid_has_mapping(fc->user_ns, ctx->gid))
 			return invalfc(fc, "gid=%u: not mapped", result.uint_32);
 		break;
+	case Opt_policy:
+		ctx->policy = result.uint_32;
+		break;
 	}
 	ctx->seen |= BIT(opt);
 	return 0;
@@ -174,6 +188,7 @@ static int mpcg_show_options(struct seq_file *m, struct dentry *root)
 	if (sbi->max_inodes)
 		seq_printf(m, ",nr_inodes=%lu", sbi->max_inodes);
 	seq_printf(m, ",chunk=%uk", 1U << (sbi->chunk_shift - 10));
+	seq_printf(m, ",policy=%s", mpcg_policy_names[READ_ONCE(sbi->policy)]);
 	if (sbi->mode != 01777)
 		seq_printf(m, ",mode=%03o", sbi->mode);
 	if (!uid_eq(sbi->uid, GLOBAL_ROOT_UID))
@@ -192,7 +207,8 @@ static struct inode *mpcg_alloc_inode(struct super_block *sb)
 	info = alloc_inode_sb(sb, mpcg_inode_cachep, GFP_KERNEL);
 	if (!info)
 		return NULL;
-	mpcg_region_init(&info->region, MPCG_SB(sb)->chunk_shift);
+	mpcg_chunks_init(&info->region, MPCG_SB(sb)->chunk_shift);
+	info->region.owner = NULL;
 	return &info->vfs_inode;
 }
 
@@ -206,7 +222,8 @@ static void mpcg_free_inode(struct inode *inode)
 static void mpcg_evict_inode(struct inode *inode)
 {
 	truncate_inode_pages_final(&inode->i_data);
-	mpcg_region_destroy(mpcg_region(inode));
+	if (S_ISREG(inode->i_mode))
+		mpcg_region_destroy(mpcg_region(inode));
 	clear_inode(inode);
 	atomic_long_dec(&MPCG_SB(inode->i_sb)->used_inodes);
 }
@@ -236,6 +253,7 @@ static int mpcg_fill_super(struct super_block *sb, struct fs_context *fc)
 	sbi->mode = ctx->mode;
 	sbi->uid = ctx->uid;
 	sbi->gid = ctx->gid;
+	sbi->policy = ctx->policy;
 
 	sb->s_maxbytes = MAX_LFS_FILESIZE;
 	sb->s_blocksize = PAGE_SIZE;
@@ -281,6 +299,9 @@ static int mpcg_reconfigure(struct fs_context *fc)
 				       ctx->nr_inodes);
 		WRITE_ONCE(sbi->max_inodes, ctx->nr_inodes);
 	}
+	/* The policy of regions created from now on. */
+	if (ctx->seen & BIT(Opt_policy))
+		WRITE_ONCE(sbi->policy, ctx->policy);
 	return 0;
 }
 
@@ -309,6 +330,7 @@ static int mpcg_init_fs_context(struct fs_context *fc)
 	ctx->mode = 01777;
 	ctx->uid = current_fsuid();
 	ctx->gid = current_fsgid();
+	ctx->policy = MPCG_POLICY_PROPORTIONAL;
 	fc->fs_private = ctx;
 	fc->ops = &mpcg_context_ops;
 	return 0;

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * mpcg filesystem selftests: mount options, files, read/write, shared
- * mappings, the size limit, and charging of chunks to the memory cgroup of
- * the task that touches them, checked in that cgroup's memory.current.
+ * mappings, the size limit, and charging of new chunks to the memory cgroup
+ * of the task that touches them first, checked in that cgroup's
+ * memory.current.  The automatic reassessment, which would move chunks to
+ * their fair payers (engine_test.c checks that), is off in these tests.
  *
  * Runs as root in the test VM (tools/testing/vm-run), with mpcg.ko loaded
  * and the memory controller enabled in the root cgroup.
@@ -29,6 +31,7 @@
 FIXTURE(mnt) {
 	char dir[64];
 	long chunk;
+	long auto_reassess;
 };
 
 FIXTURE_VARIANT(mnt) {
@@ -49,6 +52,8 @@ FIXTURE_VARIANT_ADD(mnt, chunk_2m) {
 FIXTURE_SETUP(mnt)
 {
 	self->chunk = variant->chunk;
+	self->auto_reassess = mpcg_set_auto_reassess(0);
+	ASSERT_LE(0, self->auto_reassess);
 	ASSERT_EQ(0, mpcg_mount(self->dir, sizeof(self->dir), variant->opts))
 		TH_LOG("mount -t mpcg -o %s: %s", variant->opts,
 		       strerror(errno));
@@ -58,6 +63,8 @@ FIXTURE_TEARDOWN(mnt)
 {
 	cg_parent_remove();
 	mpcg_umount(self->dir);
+	if (self->auto_reassess >= 0)
+		mpcg_set_auto_reassess(self->auto_reassess);
 }
 
 static int create_file(const char *dir, const char *name, off_t size)

@@ -19,11 +19,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "../uapi/linux/mpcg.h"
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
 #define KiB (1024L)
@@ -230,6 +238,26 @@ static inline int cg_run(const char *cg, int (*fn)(void *), void *arg)
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);
+}
+
+#define AUTO_REASSESS "/sys/module/mpcg/parameters/auto_reassess_ms"
+
+/*
+ * Set the delay of mpcg's automatic reassessment (0: off); returns the old
+ * value, or -1.  Tests that check where a chunk is charged when it is
+ * allocated, or count the moves of explicit reassessments, turn it off.
+ */
+static inline long mpcg_set_auto_reassess(long ms)
+{
+	char buf[32];
+	long old;
+
+	if (read_file(AUTO_REASSESS, buf, sizeof(buf)) < 0)
+		return -1;
+	old = strtol(buf, NULL, 10);
+	if (write_file(AUTO_REASSESS, "%ld", ms))
+		return -1;
+	return old;
 }
 
 /* |a - b| <= tol */

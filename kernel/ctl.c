@@ -1,0 +1,568 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mpcg control interface: ioctls on region files and on /dev/mpcg.
+ *
+ * Owns the ABI of uapi/linux/mpcg.h: copying versioned structs and tables
+ * in and out, permission checks, and the misc device.  Every answer is
+ * built in a zeroed kernel buffer under the locks that keep the region's
+ * members and attachments alive, and copied to user space after they are
+ * dropped, so that a fault on the user buffer never runs under a region
+ * lock.  Region queries cost O(members) or O(attachments); cgroup usage
+ * costs the number of regions the cgroup is in (the index in member.c);
+ * only MPCG_IOC_CHUNKS, a debugging view, walks the chunks.
+ *
+ * Locking: takes region->lock, region->chunk_sem (read) or mpcg_index_lock
+ * for the snapshots; see kernel/mpcg.h.
+ */
+#include <linux/capability.h>
+#include <linux/cgroup.h>
+#include <linux/fs.h>
+#include <linux/kdev_t.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "mpcg.h"
+
+/* Sizes of the first version of each struct: smaller ones are refused. */
+#define MPCG_REGION_STAT_SIZE0	sizeof(struct mpcg_region_stat)
+#define MPCG_TABLE_SIZE0	sizeof(struct mpcg_table)
+#define MPCG_SET_POLICY_SIZE0	sizeof(struct mpcg_set_policy)
+#define MPCG_REASSESS_SIZE0	sizeof(struct mpcg_reassess)
+#define MPCG_USAGE_SIZE0	sizeof(struct mpcg_cgroup_usage)
+#define MPCG_STRUCT_MAX		PAGE_SIZE
+
+/*
+ * Read a struct that starts with its own size: below @size0 is EINVAL,
+ * above MPCG_STRUCT_MAX E2BIG, and bytes we do not know must be zero.
+ */
+static int mpcg_get_struct(void *dst, size_t ksize, size_t size0,
+			   void __user *src, u32 *usize)
+{
+	int err;
+
+	if (get_user(*usize, (u32 __user *)src))
+		return -EFAULT;
+	if (*usize < size0)
+		return -EINVAL;
+	if (*usize > MPCG_STRUCT_MAX)
+		return -E2BIG;
+	err = copy_struct_from_user(dst, ksize, src, *usize);
+	if (err)
+		return err;
+	*(u32 *)dst = ksize;
+	return 0;
+}
+
+/* Write a struct back: what the caller knows of it, zeroes past ours. */
+static int mpcg_put_struct(void __user *dst, u32 usize, const void *src,
+			   size_t ksize)
+{
+	if (copy_to_user(dst, src, min_t(size_t, usize, ksize)))
+		return -EFAULT;
+	if (usize > ksize && clear_user(dst + ksize, usize - ksize))
+		return -EFAULT;
+	return 0;
+}
+
+/* A table request: validated, with the caller's capacity. */
+struct mpcg_table_req {
+	struct mpcg_table hdr;
+	struct mpcg_table __user *uhdr;
+	size_t ksize;		/* size of our entry */
+};
+
+static int mpcg_get_table(struct mpcg_table_req *t, void __user *arg,
+			  size_t ksize)
+{
+	u32 usize;
+	int err;
+
+	err = mpcg_get_struct(&t->hdr, sizeof(t->hdr), MPCG_TABLE_SIZE0, arg,
+			      &usize);
+	if (err)
+		return err;
+	if (t->hdr.flags || t->hdr.entry_size < ksize ||
+	    t->hdr.entry_size > MPCG_STRUCT_MAX)
+		return -EINVAL;
+	t->uhdr = arg;
+	t->ksize = ksize;
+	return 0;
+}
+
+/*
+ * Copy @n entries of @ksize bytes from @buf to the caller's table, or only
+ * the count and ERANGE if they do not fit.
+ */
+static int mpcg_put_table(struct mpcg_table_req *t, const void *buf, u32 n)
+{
+	void __user *dst = u64_to_user_ptr(t->hdr.entries);
+	u32 cap = t->hdr.count;
+	u32 i;
+
+	if (put_user(n, &t->uhdr->count))
+		return -EFAULT;
+	if (n > cap)
+		return -ERANGE;
+	for (i = 0; i < n; i++) {
+		void __user *e = dst + (size_t)i * t->hdr.entry_size;
+
+		if (mpcg_put_struct(e, t->hdr.entry_size,
+				    buf + (size_t)i * t->ksize, t->ksize))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+static unsigned int mpcg_nr_members(struct mpcg_region *r)
+{
+	return hweight64(READ_ONCE(r->active));
+}
+
+static void mpcg_fill_stat(struct mpcg_region *r, struct mpcg_region_stat *st)
+{
+	struct inode *inode = mpcg_region_inode(r);
+	u64 chunk = mpcg_chunk_size(r);
+
+	st->ino = inode->i_ino;
+	st->file_size = i_size_read(inode);
+	st->chunk_size = chunk;
+	st->resident_bytes = atomic_long_read(&r->nr_chunks) * chunk;
+	st->policy = READ_ONCE(r->policy);
+	st->state = READ_ONCE(r->state);
+	spin_lock(&r->lock);
+	st->nr_members = mpcg_nr_members(r);
+	st->nr_attachments = r->nr_attachments;
+	st->owner_cgroup_id = r->owner->cgroup_id;
+	spin_unlock(&r->lock);
+	st->reassessments = READ_ONCE(r->reassessments);
+	st->chunks_moved = READ_ONCE(r->chunks_moved);
+	st->bytes_moved = st->chunks_moved * chunk;
+	st->shortfall_bytes = (u64)READ_ONCE(r->shortfall) * chunk;
+}
+
+static long mpcg_ioc_stat(struct mpcg_region *r, void __user *arg)
+{
+	struct mpcg_region_stat st;
+	u32 usize;
+	int err;
+
+	err = mpcg_get_struct(&st, sizeof(st), MPCG_REGION_STAT_SIZE0, arg,
+			      &usize);
+	if (err)
+		return err;
+	if (st.flags)
+		return -EINVAL;
+	memset(&st, 0, sizeof(st));
+	st.size = usize;
+	mpcg_fill_stat(r, &st);
+	return mpcg_put_struct(arg, usize, &st, sizeof(st));
+}
+
+static void mpcg_fill_member(struct mpcg_region *r, struct mpcg_member *m,
+			     struct mpcg_member_info *e)
+{
+	u64 chunk = mpcg_chunk_size(r);
+
+	e->cgroup_id = m->cgroup_id;
+	e->flags = m->flags & MPCG_MEMBER_OWNER;
+	if (!m->nr_attach)
+		e->flags |= MPCG_MEMBER_DEPARTED;
+	e->nr_attachments = m->nr_attach;
+	e->slot = m->slot;
+	e->touched_bytes = atomic_long_read(&m->nr_touched) * chunk;
+	e->fair_share_bytes = READ_ONCE(m->fair);
+	e->paid_bytes = atomic_long_read(&m->nr_paid) * chunk;
+	e->shortfall_bytes = (u64)READ_ONCE(m->shortfall) * chunk;
+	e->peak_paid_bytes = (u64)READ_ONCE(m->peak_paid) * chunk;
+}
+
+static long mpcg_ioc_members(struct mpcg_region *r, void __user *arg)
+{
+	struct mpcg_member_info *buf;
+	struct mpcg_table_req t;
+	unsigned int i;
+	u32 n = 0;
+	int err;
+
+	err = mpcg_get_table(&t, arg, sizeof(*buf));
+	if (err)
+		return err;
+	buf = kcalloc(MPCG_MAX_MEMBERS, sizeof(*buf), GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	spin_lock(&r->lock);
+	for (i = 0; i < MPCG_MAX_MEMBERS; i++)
+		if (r->members[i])
+			mpcg_fill_member(r, r->members[i], &buf[n++]);
+	spin_unlock(&r->lock);
+	err = mpcg_put_table(&t, buf, n);
+	kfree(buf);
+	return err;
+}
+
+/* The task a mapping belongs to: its mm's owner, found when asked. */
+static void mpcg_fill_map_task(struct mpcg_attachment *a,
+			       struct mpcg_attachment_info *e)
+{
+	struct task_struct *task;
+
+	rcu_read_lock();
+	task = rcu_dereference(a->vma->vm_mm->owner);
+	if (task) {
+		e->pid = task_tgid_vnr(task);
+		strscpy(e->comm, task->comm, sizeof(e->comm));
+	}
+	rcu_read_unlock();
+}
+
+static long mpcg_ioc_attachments(struct mpcg_region *r, void __user *arg)
+{
+	struct mpcg_attachment_info *buf;
+	struct mpcg_attachment *a;
+	struct mpcg_table_req t;
+	u32 n, cap;
+	int err;
+
+	err = mpcg_get_table(&t, arg, sizeof(*buf));
+	if (err)
+		return err;
+	for (;;) {
+		cap = READ_ONCE(r->nr_attachments) + 8;
+		buf = kvcalloc(cap, sizeof(*buf), GFP_KERNEL);
+		if (!buf)
+			return -ENOMEM;
+		n = 0;
+		spin_lock(&r->lock);
+		if (r->nr_attachments <= cap) {
+			list_for_each_entry(a, &r->attachments, node) {
+				struct mpcg_attachment_info *e = &buf[n++];
+
+				e->kind = a->kind;
+				e->cgroup_id = a->member->cgroup_id;
+				if (a->kind == MPCG_ATTACH_MAP) {
+					e->offset = (u64)a->vma->vm_pgoff <<
+						    PAGE_SHIFT;
+					e->length = a->vma->vm_end -
+						    a->vma->vm_start;
+					mpcg_fill_map_task(a, e);
+				} else {
+					e->pid = pid_vnr(a->pid);
+					strscpy(e->comm, a->comm,
+						sizeof(e->comm));
+				}
+			}
+		}
+		spin_unlock(&r->lock);
+		if (n || !READ_ONCE(r->nr_attachments))
+			break;
+		kvfree(buf);	/* it grew meanwhile: again */
+	}
+	err = mpcg_put_table(&t, buf, n);
+	kvfree(buf);
+	return err;
+}
+
+static long mpcg_ioc_chunks(struct mpcg_region *r, void __user *arg)
+{
+	struct mpcg_chunk_info *buf;
+	struct mpcg_table_req t;
+	struct mpcg_chunk *c;
+	unsigned long ci;
+	u32 n, cap;
+	int err;
+
+	err = mpcg_get_table(&t, arg, sizeof(*buf));
+	if (err)
+		return err;
+	for (;;) {
+		cap = min_t(u64, (u64)atomic_long_read(&r->nr_chunks) + 64,
+			    (u64)t.hdr.count + 1);
+		buf = kvcalloc(cap, sizeof(*buf), GFP_KERNEL);
+		if (!buf)
+			return -ENOMEM;
+		n = 0;
+		down_read(&r->chunk_sem);
+		xa_for_each(&r->chunks, ci, c) {
+			if (n < cap) {
+				struct mpcg_chunk_info *e = &buf[n];
+				unsigned int payer = READ_ONCE(c->payer);
+
+				e->index = ci;
+				e->payer_slot = payer;
+				e->payer_cgroup_id = r->members[payer]->cgroup_id;
+				e->touchers = READ_ONCE(c->touched);
+				e->first_slot = READ_ONCE(c->first);
+			}
+			n++;
+		}
+		up_read(&r->chunk_sem);
+		if (n <= cap || n > t.hdr.count)
+			break;
+		kvfree(buf);	/* it grew meanwhile but fits: again */
+	}
+	err = mpcg_put_table(&t, buf, n);
+	kvfree(buf);
+	return err;
+}
+
+static long mpcg_ioc_set_policy(struct file *file, struct mpcg_region *r,
+				void __user *arg)
+{
+	struct mpcg_set_policy sp;
+	u32 usize;
+	int err;
+
+	err = mpcg_get_struct(&sp, sizeof(sp), MPCG_SET_POLICY_SIZE0, arg,
+			      &usize);
+	if (err)
+		return err;
+	if (sp.flags || sp.reserved || sp.policy >= MPCG_NR_POLICIES)
+		return -EINVAL;
+	if (!inode_owner_or_capable(file_mnt_user_ns(file), file_inode(file)))
+		return -EPERM;
+	return mpcg_set_policy(r, sp.policy);
+}
+
+static long mpcg_ioc_reassess(struct mpcg_region *r, void __user *arg)
+{
+	struct mpcg_reassess ra;
+	u64 moved = 0;
+	u32 usize;
+	int err;
+
+	err = mpcg_get_struct(&ra, sizeof(ra), MPCG_REASSESS_SIZE0, arg,
+			      &usize);
+	if (err)
+		return err;
+	if (ra.flags || ra.reserved)
+		return -EINVAL;
+	err = mpcg_reassess(r, &moved);
+	if (err)
+		return err;
+	memset(&ra, 0, sizeof(ra));
+	ra.size = usize;
+	ra.state = READ_ONCE(r->state);
+	ra.chunks_moved = moved;
+	ra.bytes_moved = moved * mpcg_chunk_size(r);
+	ra.shortfall_bytes = (u64)READ_ONCE(r->shortfall) * mpcg_chunk_size(r);
+	return mpcg_put_struct(arg, usize, &ra, sizeof(ra));
+}
+
+/**
+ * mpcg_region_ioctl - ioctls on a region file
+ * @file: an open file of the region
+ * @cmd: MPCG_IOC_* (matched on type and number)
+ * @arg: user pointer to the command's struct
+ *
+ * Return: 0 or a negative errno (ENOTTY for commands it does not know).
+ */
+long mpcg_region_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct mpcg_region *r = mpcg_region(file_inode(file));
+	void __user *uarg = (void __user *)arg;
+
+	if (_IOC_TYPE(cmd) != MPCG_IOC_MAGIC)
+		return -ENOTTY;
+	switch (_IOC_NR(cmd)) {
+	case _IOC_NR(MPCG_IOC_REGION_STAT):
+		return mpcg_ioc_stat(r, uarg);
+	case _IOC_NR(MPCG_IOC_MEMBERS):
+		return mpcg_ioc_members(r, uarg);
+	case _IOC_NR(MPCG_IOC_ATTACHMENTS):
+		return mpcg_ioc_attachments(r, uarg);
+	case _IOC_NR(MPCG_IOC_SET_POLICY):
+		return mpcg_ioc_set_policy(file, r, uarg);
+	case _IOC_NR(MPCG_IOC_REASSESS):
+		return mpcg_ioc_reassess(r, uarg);
+	case _IOC_NR(MPCG_IOC_CHUNKS):
+		return mpcg_ioc_chunks(r, uarg);
+	}
+	return -ENOTTY;
+}
+
+static long mpcg_ioc_list_regions(void __user *arg)
+{
+	struct mpcg_region_info *buf;
+	struct mpcg_table_req t;
+	struct mpcg_region *r;
+	u32 n = 0, cap = 0;
+	int err;
+
+	err = mpcg_get_table(&t, arg, sizeof(*buf));
+	if (err)
+		return err;
+	mutex_lock(&mpcg_index_lock);
+	list_for_each_entry(r, &mpcg_regions, node)
+		cap++;
+	buf = kvcalloc(max(cap, 1U), sizeof(*buf), GFP_KERNEL);
+	if (!buf) {
+		mutex_unlock(&mpcg_index_lock);
+		return -ENOMEM;
+	}
+	list_for_each_entry(r, &mpcg_regions, node) {
+		struct inode *inode = mpcg_region_inode(r);
+		struct mpcg_region_info *e = &buf[n++];
+		struct mpcg_region_stat st = {};
+
+		mpcg_fill_stat(r, &st);
+		e->dev = new_encode_dev(inode->i_sb->s_dev);
+		e->ino = st.ino;
+		e->file_size = st.file_size;
+		e->resident_bytes = st.resident_bytes;
+		e->owner_cgroup_id = st.owner_cgroup_id;
+		e->nr_members = st.nr_members;
+		e->policy = st.policy;
+		e->state = st.state;
+		e->nr_attachments = st.nr_attachments;
+		e->chunk_size = st.chunk_size;
+		e->shortfall_bytes = st.shortfall_bytes;
+	}
+	mutex_unlock(&mpcg_index_lock);
+	err = mpcg_put_table(&t, buf, n);
+	kvfree(buf);
+	return err;
+}
+
+static long mpcg_ioc_cgroup_usage(void __user *arg)
+{
+	struct mpcg_cgroup_usage __user *uarg = arg;
+	struct mpcg_usage_entry *buf = NULL;
+	struct mpcg_cgroup_usage u;
+	struct mpcg_member *m;
+	u32 usize, n = 0, cap = 0, i;
+	struct cgroup *cgrp;
+	u64 id;
+	int err;
+
+	err = mpcg_get_struct(&u, sizeof(u), MPCG_USAGE_SIZE0, arg, &usize);
+	if (err)
+		return err;
+	if (u.flags || u.reserved ||
+	    u.entry_size < sizeof(struct mpcg_usage_entry) ||
+	    u.entry_size > MPCG_STRUCT_MAX)
+		return -EINVAL;
+	cgrp = cgroup_get_from_fd(u.cgroup_fd);
+	if (IS_ERR(cgrp))
+		return PTR_ERR(cgrp);
+	id = cgroup_id(cgrp);
+	cgroup_put(cgrp);
+
+	mutex_lock(&mpcg_index_lock);
+	hlist_for_each_entry(m, mpcg_index_bucket(id), index_node)
+		cap += m->cgroup_id == id;
+	buf = kvcalloc(max(cap, 1U), sizeof(*buf), GFP_KERNEL);
+	if (!buf) {
+		mutex_unlock(&mpcg_index_lock);
+		return -ENOMEM;
+	}
+	u.cgroup_id = id;
+	u.touched_bytes = 0;
+	u.fair_share_bytes = 0;
+	u.paid_bytes = 0;
+	u.shortfall_bytes = 0;
+	hlist_for_each_entry(m, mpcg_index_bucket(id), index_node) {
+		struct mpcg_region *r = m->region;
+		struct inode *inode = mpcg_region_inode(r);
+		struct mpcg_member_info mi = {};
+		struct mpcg_usage_entry *e;
+
+		if (m->cgroup_id != id)
+			continue;
+		e = &buf[n++];
+		spin_lock(&r->lock);
+		mpcg_fill_member(r, m, &mi);
+		spin_unlock(&r->lock);
+		e->dev = new_encode_dev(inode->i_sb->s_dev);
+		e->ino = inode->i_ino;
+		e->flags = mi.flags;
+		e->nr_attachments = mi.nr_attachments;
+		e->touched_bytes = mi.touched_bytes;
+		e->fair_share_bytes = mi.fair_share_bytes;
+		e->paid_bytes = mi.paid_bytes;
+		e->shortfall_bytes = mi.shortfall_bytes;
+		u.touched_bytes += mi.touched_bytes;
+		u.fair_share_bytes += mi.fair_share_bytes;
+		u.paid_bytes += mi.paid_bytes;
+		u.shortfall_bytes += mi.shortfall_bytes;
+	}
+	mutex_unlock(&mpcg_index_lock);
+
+	if (n > u.count) {
+		err = put_user(n, &uarg->count) ? -EFAULT : -ERANGE;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		void __user *e = u64_to_user_ptr(u.entries) +
+				 (size_t)i * u.entry_size;
+
+		err = mpcg_put_struct(e, u.entry_size, &buf[i], sizeof(*buf));
+		if (err)
+			goto out;
+	}
+	u.size = usize;
+	u.count = n;
+	err = mpcg_put_struct(arg, usize, &u, sizeof(u));
+out:
+	kvfree(buf);
+	return err;
+}
+
+static int mpcg_ctl_open(struct inode *inode, struct file *file)
+{
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	return 0;
+}
+
+static long mpcg_ctl_ioctl(struct file *file, unsigned int cmd,
+			   unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	if (_IOC_TYPE(cmd) != MPCG_IOC_MAGIC)
+		return -ENOTTY;
+	switch (_IOC_NR(cmd)) {
+	case _IOC_NR(MPCG_IOC_LIST_REGIONS):
+		return mpcg_ioc_list_regions(uarg);
+	case _IOC_NR(MPCG_IOC_CGROUP_USAGE):
+		return mpcg_ioc_cgroup_usage(uarg);
+	}
+	return -ENOTTY;
+}
+
+static const struct file_operations mpcg_ctl_fops = {
+	.owner		= THIS_MODULE,
+	.open		= mpcg_ctl_open,
+	.unlocked_ioctl	= mpcg_ctl_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice mpcg_ctl_dev = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "mpcg",
+	.fops	= &mpcg_ctl_fops,
+	.mode	= 0600,
+};
+
+/**
+ * mpcg_ctl_init - register /dev/mpcg
+ *
+ * Return: 0 or a negative errno.
+ */
+int mpcg_ctl_init(void)
+{
+	return misc_register(&mpcg_ctl_dev);
+}
+
+/**
+ * mpcg_ctl_exit - unregister /dev/mpcg
+ */
+void mpcg_ctl_exit(void)
+{
+	misc_deregister(&mpcg_ctl_dev);
+}

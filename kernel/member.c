@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mpcg member accounting: who uses a region.
+ *
+ * Owns struct mpcg_member and struct mpcg_attachment, a region's member
+ * slots, its owner, and the global index that /dev/mpcg queries: the list
+ * of all regions and a hash of members by cgroup id, so that the usage of
+ * one cgroup costs the number of regions it is in, not their size.
+ *
+ * An attachment (open file that did I/O, or mapping) belongs to the member
+ * for the memory cgroup of the task that made it; fork and VMA splits copy
+ * the member of the original.  A member holds a css reference on its
+ * memory cgroup; it loses its last attachment when the last file or
+ * mapping goes, and is freed by reassessment (reassess.c) once it pays for
+ * nothing, so a removed cgroup is not pinned longer than its charges are.
+ *
+ * Locking: mpcg_index_lock (a mutex) protects the global list and hash and
+ * is held to create or free a member; region->lock (a spinlock) protects
+ * the member slots, the active mask, the attachment list and nr_attach.
+ * See kernel/mpcg.h for the order.
+ */
+#include <linux/cgroup.h>
+#include <linux/hash.h>
+#include <linux/memcontrol.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+
+#include "mpcg.h"
+
+DEFINE_MUTEX(mpcg_index_lock);
+LIST_HEAD(mpcg_regions);
+
+#define MPCG_INDEX_BITS 8
+static struct hlist_head mpcg_index[1 << MPCG_INDEX_BITS];
+
+/**
+ * mpcg_index_bucket - the index bucket of members of a cgroup
+ * @cgroup_id: the cgroup's id
+ *
+ * Return: the hash chain to walk under mpcg_index_lock.
+ */
+struct hlist_head *mpcg_index_bucket(u64 cgroup_id)
+{
+	return &mpcg_index[hash_64(cgroup_id, MPCG_INDEX_BITS)];
+}
+
+/**
+ * mpcg_paid_add - account chunks charged to a member
+ * @m: the member
+ * @nr: chunks added (negative: removed)
+ */
+void mpcg_paid_add(struct mpcg_member *m, long nr)
+{
+	long paid = atomic_long_add_return(nr, &m->nr_paid);
+
+	if (paid > READ_ONCE(m->peak_paid))
+		WRITE_ONCE(m->peak_paid, paid);
+}
+
+/* The memory cgroup of the current task, with a reference. */
+static struct mem_cgroup *mpcg_current_memcg(void)
+{
+	return get_mem_cgroup_from_mm(current->mm);
+}
+
+/* Find the member for @memcg; region->lock held. */
+static struct mpcg_member *mpcg_member_find(struct mpcg_region *r,
+					    struct mem_cgroup *memcg)
+{
+	unsigned int i;
+
+	for (i = 0; i < MPCG_MAX_MEMBERS; i++)
+		if (r->members[i] && r->members[i]->memcg == memcg)
+			return r->members[i];
+	return NULL;
+}
+
+/*
+ * Find or create the member for @memcg (whose reference the caller keeps).
+ * Called with mpcg_index_lock held.  Returns ERR_PTR(-EUSERS) when all
+ * MPCG_MAX_MEMBERS slots are taken.
+ */
+static struct mpcg_member *mpcg_member_get(struct mpcg_region *r,
+					   struct mem_cgroup *memcg)
+{
+	struct mpcg_member *m;
+	unsigned int slot;
+
+	lockdep_assert_held(&mpcg_index_lock);
+	spin_lock(&r->lock);
+	m = mpcg_member_find(r, memcg);
+	spin_unlock(&r->lock);
+	if (m)
+		return m;
+
+	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	if (!m)
+		return ERR_PTR(-ENOMEM);
+	m->region = r;
+	css_get(&memcg->css);
+	m->memcg = memcg;
+	m->cgroup_id = cgroup_id(memcg->css.cgroup);
+	atomic_long_set(&m->nr_touched, 0);
+	atomic_long_set(&m->nr_paid, 0);
+
+	spin_lock(&r->lock);
+	for (slot = 0; slot < MPCG_MAX_MEMBERS; slot++)
+		if (!r->members[slot])
+			break;
+	if (slot == MPCG_MAX_MEMBERS) {
+		spin_unlock(&r->lock);
+		css_put(&memcg->css);
+		kfree(m);
+		return ERR_PTR(-EUSERS);
+	}
+	m->slot = slot;
+	r->members[slot] = m;
+	spin_unlock(&r->lock);
+	hlist_add_head(&m->index_node, mpcg_index_bucket(m->cgroup_id));
+	return m;
+}
+
+/**
+ * mpcg_member_free_unused - free a member that has no use left
+ * @r: the region
+ * @m: the member: no attachment, pays for nothing, not the owner, no chunk
+ *     has its touch bit.  The caller holds mpcg_index_lock and
+ *     region->chunk_sem (so no chunk can name it any more).
+ */
+void mpcg_member_free_unused(struct mpcg_region *r, struct mpcg_member *m)
+{
+	lockdep_assert_held(&mpcg_index_lock);
+	spin_lock(&r->lock);
+	r->members[m->slot] = NULL;
+	spin_unlock(&r->lock);
+	hlist_del(&m->index_node);
+	css_put(&m->memcg->css);
+	kfree(m);
+}
+
+/**
+ * mpcg_set_owner - make a memory cgroup the region's owner
+ * @r: the region
+ * @memcg: the new owner's memory cgroup (the caller keeps its reference)
+ *
+ * The owner pays for chunks no member should pay for.  The old owner, if
+ * any, stays a member while it has attachments or pays; reassessment frees
+ * it otherwise.  Called with mpcg_index_lock held.
+ *
+ * Return: 0, or -ENOMEM / -EUSERS.
+ */
+int mpcg_set_owner(struct mpcg_region *r, struct mem_cgroup *memcg)
+{
+	struct mpcg_member *m = mpcg_member_get(r, memcg);
+
+	if (IS_ERR(m))
+		return PTR_ERR(m);
+	spin_lock(&r->lock);
+	if (r->owner)
+		r->owner->flags &= ~MPCG_MEMBER_OWNER;
+	m->flags |= MPCG_MEMBER_OWNER;
+	r->owner = m;
+	spin_unlock(&r->lock);
+	return 0;
+}
+
+/**
+ * mpcg_region_init - set up a new region, owned by the current task's
+ *                    memory cgroup, and add it to the global index
+ * @r: the region, embedded in a new regular file's inode
+ * @sb: the mount
+ *
+ * Return: 0 or a negative errno.
+ */
+int mpcg_region_init(struct mpcg_region *r, struct super_block *sb)
+{
+	struct mpcg_sb_info *sbi = MPCG_SB(sb);
+	struct mem_cgroup *memcg;
+	int err;
+
+	spin_lock_init(&r->lock);
+	INIT_LIST_HEAD(&r->attachments);
+	mutex_init(&r->reassess_lock);
+	INIT_DELAYED_WORK(&r->work, mpcg_reassess_work);
+	atomic_long_set(&r->gen, 0);
+	r->policy = READ_ONCE(sbi->policy);
+	r->state = MPCG_STATE_ASSESSED;
+
+	memcg = mpcg_current_memcg();
+	mutex_lock(&mpcg_index_lock);
+	err = mpcg_set_owner(r, memcg);
+	if (!err)
+		list_add_tail(&r->node, &mpcg_regions);
+	mutex_unlock(&mpcg_index_lock);
+	mem_cgroup_put(memcg);
+	return err;
+}
+
+/**
+ * mpcg_region_destroy - tear down a region whose inode is being evicted
+ * @r: the region: no attachment is left and nobody else can reach it
+ */
+void mpcg_region_destroy(struct mpcg_region *r)
+{
+	unsigned int i;
+
+	cancel_delayed_work_sync(&r->work);
+	mpcg_chunks_destroy(r);
+	mutex_lock(&mpcg_index_lock);
+	if (r->owner)
+		list_del(&r->node);
+	for (i = 0; i < MPCG_MAX_MEMBERS; i++) {
+		struct mpcg_member *m = r->members[i];
+
+		if (!m)
+			continue;
+		WARN_ON_ONCE(m->nr_attach || atomic_long_read(&m->nr_paid) ||
+			     atomic_long_read(&m->nr_touched));
+		r->members[i] = NULL;
+		hlist_del(&m->index_node);
+		css_put(&m->memcg->css);
+		kfree(m);
+	}
+	r->owner = NULL;
+	mutex_unlock(&mpcg_index_lock);
+}
+
+/**
+ * mpcg_attach - record a new attachment of a region
+ * @r: the region
+ * @kind: MPCG_ATTACH_FILE or MPCG_ATTACH_MAP
+ * @member: the member it belongs to (fork and VMA splits pass the member
+ *          of the original), or NULL for the current task's memory cgroup
+ *
+ * Return: the attachment, or an ERR_PTR: -ENOMEM, or -EUSERS when the
+ * region already has MPCG_MAX_MEMBERS members.
+ */
+struct mpcg_attachment *mpcg_attach(struct mpcg_region *r, unsigned int kind,
+				    struct mpcg_member *member)
+{
+	struct mpcg_attachment *a;
+	bool joined;
+
+	/* vm_operations_struct.open cannot fail: it passes @member. */
+	a = kzalloc(sizeof(*a), member ? GFP_KERNEL | __GFP_NOFAIL : GFP_KERNEL);
+	if (!a)
+		return ERR_PTR(-ENOMEM);
+	a->kind = kind;
+	/* A mapping's task is found from its mm when asked (see ctl.c). */
+	if (kind == MPCG_ATTACH_FILE) {
+		a->pid = get_task_pid(current, PIDTYPE_TGID);
+		get_task_comm(a->comm, current);
+	}
+
+	if (!member) {
+		struct mem_cgroup *memcg = mpcg_current_memcg();
+
+		mutex_lock(&mpcg_index_lock);
+		member = mpcg_member_get(r, memcg);
+		/* Taken under the index lock: reassessment cannot free it. */
+		if (!IS_ERR(member)) {
+			spin_lock(&r->lock);
+			member->nr_attach++;
+			spin_unlock(&r->lock);
+		}
+		mutex_unlock(&mpcg_index_lock);
+		mem_cgroup_put(memcg);
+		if (IS_ERR(member)) {
+			put_pid(a->pid);
+			kfree(a);
+			return ERR_CAST(member);
+		}
+		spin_lock(&r->lock);
+	} else {
+		spin_lock(&r->lock);
+		member->nr_attach++;
+	}
+	a->member = member;
+	list_add_tail(&a->node, &r->attachments);
+	r->nr_attachments++;
+	joined = !test_and_set_bit(member->slot, &r->active);
+	spin_unlock(&r->lock);
+	if (joined)
+		mpcg_region_changed(r);
+	return a;
+}
+
+/**
+ * mpcg_detach - drop an attachment
+ * @a: the attachment, from mpcg_attach()
+ *
+ * When it was its member's last, the member leaves (its touches stop
+ * counting, and it should pay nothing) and the region is reassessed.
+ */
+void mpcg_detach(struct mpcg_attachment *a)
+{
+	struct mpcg_member *m = a->member;
+	struct mpcg_region *r = m->region;
+	bool left;
+
+	spin_lock(&r->lock);
+	list_del(&a->node);
+	r->nr_attachments--;
+	left = --m->nr_attach == 0;
+	if (left)
+		clear_bit(m->slot, &r->active);
+	spin_unlock(&r->lock);
+	put_pid(a->pid);
+	kfree(a);
+	if (left)
+		mpcg_region_changed(r);
+}

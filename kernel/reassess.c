@@ -1,0 +1,611 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mpcg reassessment: fair shares, and moving the fewest chunks to reach them.
+ *
+ * Owns the policies, a region's assessed/pending state, the automatic
+ * (delayed) reassessment and the algorithm:
+ *
+ *  1. Every resident chunk gets its set of sharers from the policy (a
+ *     bitmask of member slots).  Chunks with the same sharers form a type.
+ *  2. A member's fair share is the sum over types it is in of
+ *     n(type) / |sharers(type)| chunks.  Its target is that number rounded
+ *     down or up (lo, hi): then |paid - fair| < one chunk.
+ *  3. A min-cost flow finds how many chunks of each type each member pays:
+ *     source -> type (capacity n), type -> member in its sharers (a "keep"
+ *     edge of cost 0 with capacity = chunks of the type it pays now, and a
+ *     "move" edge of cost 1), member -> sink (lo chunks at a large negative
+ *     cost, hi - lo more at cost 0).  An integral solution that meets every
+ *     lower bound exists (rounding a fractional assignment in a bipartite
+ *     graph), and the cheapest one moves the fewest chunks: a chunk moves
+ *     exactly when it is routed over a move edge.
+ *  4. A second pass moves those chunks: new pages charged to the new payer
+ *     (never OOM-killing it), copy, free the old ones.  A payer whose limit
+ *     refuses a chunk leaves it where it is; the chunk counts as that
+ *     member's shortfall and the region stays pending, retried later with
+ *     exponential backoff.
+ *  5. Members that have left and pay for nothing are freed, dropping their
+ *     memory cgroup reference.
+ *
+ * Locking: region->reassess_lock is held throughout; chunk_sem is held for
+ * read while the chunks are walked (pass 1, pass 3) and around each move
+ * (pass 2); region->lock for snapshots of the member slots.  Touches that
+ * happen meanwhile bump region->gen and leave the region pending.
+ */
+#include <linux/bitops.h>
+#include <linux/math64.h>
+#include <linux/memcontrol.h>
+#include <linux/moduleparam.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+#include "mpcg.h"
+
+unsigned int mpcg_auto_reassess_ms = 100;
+module_param_named(auto_reassess_ms, mpcg_auto_reassess_ms, uint, 0644);
+MODULE_PARM_DESC(auto_reassess_ms,
+		 "Delay of the automatic reassessment after a change, in ms (0: off)");
+
+const char *const mpcg_policy_names[MPCG_NR_POLICIES] = {
+	[MPCG_POLICY_PROPORTIONAL] = "proportional",
+	[MPCG_POLICY_EQUAL] = "equal",
+	[MPCG_POLICY_FIRST_TOUCH] = "first-touch",
+	[MPCG_POLICY_OWNER] = "owner",
+};
+
+#define MPCG_NO_SLOT		0xff
+#define MPCG_MAX_TYPES		512
+#define MPCG_TYPE_HASH		1024	/* > 2 * MPCG_MAX_TYPES, power of 2 */
+#define MPCG_BACKOFF_MAX	6	/* retry after at most 64 s */
+
+/**
+ * mpcg_region_changed - note a change that can alter a fair share
+ * @r: the region
+ *
+ * Marks the region pending and, unless automatic reassessment is off,
+ * schedules one.  Callable from any context that may sleep or not.
+ */
+void mpcg_region_changed(struct mpcg_region *r)
+{
+	unsigned int ms = READ_ONCE(mpcg_auto_reassess_ms);
+
+	atomic_long_inc(&r->gen);
+	WRITE_ONCE(r->state, MPCG_STATE_PENDING);
+	if (ms)
+		queue_delayed_work(system_unbound_wq, &r->work,
+				   msecs_to_jiffies(ms));
+}
+
+/* Who shares the cost of @c under @policy: a mask of member slots. */
+static u64 mpcg_sharers(unsigned int policy, const struct mpcg_chunk *c,
+			u64 active, unsigned int owner)
+{
+	u64 t;
+
+	switch (policy) {
+	case MPCG_POLICY_PROPORTIONAL:
+		t = READ_ONCE(c->touched) & active;
+		if (t)
+			return t;
+		fallthrough;
+	case MPCG_POLICY_EQUAL:
+		if (active)
+			return active;
+		break;
+	case MPCG_POLICY_FIRST_TOUCH:
+		if (c->first != MPCG_NO_SLOT && (active & BIT_ULL(c->first)))
+			return BIT_ULL(c->first);
+		break;
+	}
+	return BIT_ULL(owner);
+}
+
+/* Chunks with the same sharers, and what the plan does with them. */
+struct mpcg_type {
+	u64 mask;
+	u32 n;
+	u32 have[MPCG_MAX_MEMBERS];	/* paid now by each sharer */
+	u32 stay[MPCG_MAX_MEMBERS];	/* plan: stay with each sharer */
+	u32 in[MPCG_MAX_MEMBERS];	/* plan: move to each sharer */
+	int keep_edge[MPCG_MAX_MEMBERS];
+	int move_edge[MPCG_MAX_MEMBERS];
+};
+
+struct mpcg_plan {
+	u64 active;
+	unsigned int owner;
+	unsigned int policy;
+	unsigned int nr_types;
+	bool overflow;			/* more sharer sets than MPCG_MAX_TYPES */
+	u64 nr_chunks;
+	u16 hash[MPCG_TYPE_HASH];	/* type index + 1, 0: empty */
+	struct mpcg_type types[MPCG_MAX_TYPES];
+	u64 fair[MPCG_MAX_MEMBERS];	/* 32.32 fixed point, in chunks */
+	u32 lo[MPCG_MAX_MEMBERS];
+	u32 hi[MPCG_MAX_MEMBERS];
+	u32 shortfall[MPCG_MAX_MEMBERS];
+};
+
+static struct mpcg_type *mpcg_type_get(struct mpcg_plan *p, u64 mask,
+				       bool add)
+{
+	unsigned int h = hash_64(mask, ilog2(MPCG_TYPE_HASH));
+	struct mpcg_type *t;
+
+	for (;; h = (h + 1) & (MPCG_TYPE_HASH - 1)) {
+		if (!p->hash[h])
+			break;
+		t = &p->types[p->hash[h] - 1];
+		if (t->mask == mask)
+			return t;
+	}
+	if (!add)
+		return NULL;
+	if (p->nr_types == MPCG_MAX_TYPES) {
+		p->overflow = true;
+		return NULL;
+	}
+	t = &p->types[p->nr_types++];
+	t->mask = mask;
+	p->hash[h] = p->nr_types;
+	return t;
+}
+
+/* A min-cost flow network, solved by successive shortest paths. */
+struct mpcg_flow_edge {
+	int to;
+	int next;
+	s64 cap;
+	s64 cost;
+};
+
+struct mpcg_flow {
+	int nr_nodes;
+	int nr_edges;
+	int *head;
+	int *prev;
+	int *queue;
+	bool *queued;
+	s64 *dist;
+	struct mpcg_flow_edge *e;
+};
+
+static int mpcg_flow_init(struct mpcg_flow *f, int nodes, int edges)
+{
+	f->nr_nodes = nodes;
+	f->nr_edges = 0;
+	f->head = kvmalloc_array(nodes, sizeof(int), GFP_KERNEL);
+	f->prev = kvmalloc_array(nodes, sizeof(int), GFP_KERNEL);
+	f->queue = kvmalloc_array(nodes, sizeof(int), GFP_KERNEL);
+	f->queued = kvmalloc_array(nodes, sizeof(bool), GFP_KERNEL);
+	f->dist = kvmalloc_array(nodes, sizeof(s64), GFP_KERNEL);
+	f->e = kvmalloc_array(2 * edges, sizeof(*f->e), GFP_KERNEL);
+	if (!f->head || !f->prev || !f->queue || !f->queued || !f->dist ||
+	    !f->e)
+		return -ENOMEM;
+	memset(f->head, 0xff, nodes * sizeof(int));
+	return 0;
+}
+
+static void mpcg_flow_free(struct mpcg_flow *f)
+{
+	kvfree(f->head);
+	kvfree(f->prev);
+	kvfree(f->queue);
+	kvfree(f->queued);
+	kvfree(f->dist);
+	kvfree(f->e);
+}
+
+/* Add an edge and its residual twin; returns the edge's index. */
+static int mpcg_flow_edge(struct mpcg_flow *f, int u, int v, s64 cap, s64 cost)
+{
+	int k = f->nr_edges;
+
+	f->e[k] = (struct mpcg_flow_edge){ v, f->head[u], cap, cost };
+	f->head[u] = k;
+	f->e[k + 1] = (struct mpcg_flow_edge){ u, f->head[v], 0, -cost };
+	f->head[v] = k + 1;
+	f->nr_edges += 2;
+	return k;
+}
+
+static s64 mpcg_flow_used(const struct mpcg_flow *f, int k)
+{
+	return f->e[k ^ 1].cap;
+}
+
+/* Cheapest path from @s to @t in the residual graph (Bellman-Ford, SPFA). */
+static bool mpcg_flow_path(struct mpcg_flow *f, int s, int t)
+{
+	int qh = 0, qt = 0, n = f->nr_nodes, u, k;
+
+	for (u = 0; u < n; u++) {
+		f->dist[u] = S64_MAX;
+		f->queued[u] = false;
+	}
+	f->dist[s] = 0;
+	f->queue[qt++] = s;
+	f->queued[s] = true;
+	while (qh != qt) {
+		u = f->queue[qh];
+		qh = (qh + 1) % n;
+		f->queued[u] = false;
+		for (k = f->head[u]; k >= 0; k = f->e[k].next) {
+			int v = f->e[k].to;
+			s64 d = f->dist[u] + f->e[k].cost;
+
+			if (f->e[k].cap <= 0 || d >= f->dist[v])
+				continue;
+			f->dist[v] = d;
+			f->prev[v] = k;
+			if (!f->queued[v]) {
+				f->queue[qt] = v;
+				qt = (qt + 1) % n;
+				f->queued[v] = true;
+			}
+		}
+	}
+	return f->dist[t] != S64_MAX;
+}
+
+static void mpcg_flow_solve(struct mpcg_flow *f, int s, int t)
+{
+	while (mpcg_flow_path(f, s, t)) {
+		s64 push = S64_MAX;
+		int v;
+
+		for (v = t; v != s; v = f->e[f->prev[v] ^ 1].to)
+			push = min(push, f->e[f->prev[v]].cap);
+		for (v = t; v != s; v = f->e[f->prev[v] ^ 1].to) {
+			f->e[f->prev[v]].cap -= push;
+			f->e[f->prev[v] ^ 1].cap += push;
+		}
+		cond_resched();
+	}
+}
+
+/*
+ * Step 2: fair shares and targets.  Each type adds floor(2^32 n / k) per
+ * sharer, so a sum falls short of the exact value by less than one unit per
+ * type; a sum within that distance of a whole number is that number.
+ */
+static void mpcg_plan_targets(struct mpcg_plan *p)
+{
+	unsigned int i, m;
+
+	memset(p->fair, 0, sizeof(p->fair));
+	for (i = 0; i < p->nr_types; i++) {
+		struct mpcg_type *t = &p->types[i];
+		u64 share = div_u64((u64)t->n << 32, hweight64(t->mask));
+
+		for_each_set_bit(m, (unsigned long *)&t->mask, MPCG_MAX_MEMBERS)
+			p->fair[m] += share;
+	}
+	for (m = 0; m < MPCG_MAX_MEMBERS; m++) {
+		u64 f = p->fair[m];
+		u64 up = f + p->nr_types;
+
+		if ((up >> 32) != (f >> 32) || !(f & 0xffffffffULL)) {
+			/* A whole number, up to rounding. */
+			p->lo[m] = up >> 32;
+			p->hi[m] = up >> 32;
+			p->fair[m] = (u64)p->lo[m] << 32;
+		} else {
+			p->lo[m] = f >> 32;
+			p->hi[m] = p->lo[m] + 1;
+		}
+	}
+}
+
+/* Step 3: how many chunks of each type stay with or move to each sharer. */
+static int mpcg_plan_flow(struct mpcg_plan *p)
+{
+	int src = 0, sink = 1, type0 = 2, member0 = 2 + p->nr_types;
+	int nodes = member0 + MPCG_MAX_MEMBERS, edges = 2 * MPCG_MAX_MEMBERS;
+	int lower[MPCG_MAX_MEMBERS];
+	s64 big = nodes + 1;
+	struct mpcg_flow f;
+	unsigned int i, m;
+	int err;
+
+	for (i = 0; i < p->nr_types; i++)
+		edges += 1 + 2 * hweight64(p->types[i].mask);
+	err = mpcg_flow_init(&f, nodes, edges);
+	if (err)
+		goto out;
+
+	for (i = 0; i < p->nr_types; i++) {
+		struct mpcg_type *t = &p->types[i];
+
+		mpcg_flow_edge(&f, src, type0 + i, t->n, 0);
+		for_each_set_bit(m, (unsigned long *)&t->mask, MPCG_MAX_MEMBERS) {
+			t->keep_edge[m] = mpcg_flow_edge(&f, type0 + i,
+							 member0 + m,
+							 t->have[m], 0);
+			t->move_edge[m] = mpcg_flow_edge(&f, type0 + i,
+							 member0 + m,
+							 t->n, 1);
+		}
+	}
+	for (m = 0; m < MPCG_MAX_MEMBERS; m++) {
+		lower[m] = mpcg_flow_edge(&f, member0 + m, sink, p->lo[m], -big);
+		mpcg_flow_edge(&f, member0 + m, sink, p->hi[m] - p->lo[m], 0);
+	}
+	mpcg_flow_solve(&f, src, sink);
+
+	err = -EAGAIN;
+	for (m = 0; m < MPCG_MAX_MEMBERS; m++)
+		if (mpcg_flow_used(&f, lower[m]) != p->lo[m])
+			goto out;	/* cannot happen: see the header */
+	for (i = 0; i < p->nr_types; i++) {
+		struct mpcg_type *t = &p->types[i];
+
+		for_each_set_bit(m, (unsigned long *)&t->mask, MPCG_MAX_MEMBERS) {
+			t->stay[m] = mpcg_flow_used(&f, t->keep_edge[m]);
+			t->in[m] = mpcg_flow_used(&f, t->move_edge[m]);
+		}
+	}
+	err = 0;
+out:
+	mpcg_flow_free(&f);
+	return err;
+}
+
+/* Step 1: types of all resident chunks.  chunk_sem held for read. */
+static void mpcg_plan_types(struct mpcg_region *r, struct mpcg_plan *p)
+{
+	struct mpcg_chunk *c;
+	unsigned long ci;
+
+	xa_for_each(&r->chunks, ci, c) {
+		u64 mask = mpcg_sharers(p->policy, c, p->active, p->owner);
+		struct mpcg_type *t = mpcg_type_get(p, mask, true);
+		unsigned int payer = READ_ONCE(c->payer);
+
+		p->nr_chunks++;
+		if (!t)
+			continue;
+		t->n++;
+		if (mask & BIT_ULL(payer))
+			t->have[payer]++;
+	}
+}
+
+/*
+ * Step 4: carry the plan out.  Returns the number of chunks moved; sets
+ * *@unplanned when a chunk had no plan (it appeared, or its sharers changed,
+ * after step 1, or its type did not fit).
+ */
+static u64 mpcg_plan_moves(struct mpcg_region *r, struct mpcg_plan *p,
+			   bool *unplanned, bool *interrupted)
+{
+	unsigned long ci = 0;
+	u64 moved = 0;
+
+	for (;; ci++) {
+		struct mpcg_member *to = NULL;
+		struct mpcg_type *t;
+		struct mpcg_chunk *c;
+		unsigned int payer, m;
+		u64 mask;
+
+		down_read(&r->chunk_sem);
+		c = xa_find(&r->chunks, &ci, ULONG_MAX, XA_PRESENT);
+		if (!c) {
+			up_read(&r->chunk_sem);
+			break;
+		}
+		mask = mpcg_sharers(p->policy, c, p->active, p->owner);
+		t = mpcg_type_get(p, mask, false);
+		payer = c->payer;
+		if (t && (mask & BIT_ULL(payer)) && t->stay[payer]) {
+			t->stay[payer]--;
+		} else if (t) {
+			for_each_set_bit(m, (unsigned long *)&mask,
+					 MPCG_MAX_MEMBERS) {
+				if (t->in[m]) {
+					t->in[m]--;
+					to = r->members[m];
+					break;
+				}
+			}
+			if (!to)
+				*unplanned = true;
+		} else {
+			*unplanned = true;
+		}
+		if (to) {
+			if (mpcg_chunk_move(r, ci, c, to))
+				p->shortfall[to->slot]++;
+			else
+				moved++;
+		}
+		up_read(&r->chunk_sem);
+		if (fatal_signal_pending(current)) {
+			*interrupted = true;
+			break;
+		}
+		cond_resched();
+	}
+	return moved;
+}
+
+/*
+ * Step 5: free members that left and pay for nothing.  Their touch bits
+ * (and first-toucher marks) are cleared first, so that their slots can be
+ * reused.  The index lock keeps them from being revived meanwhile.
+ */
+static void mpcg_free_departed(struct mpcg_region *r)
+{
+	struct mpcg_chunk *c;
+	unsigned long ci;
+	u64 doomed = 0;
+	unsigned int m;
+
+	mutex_lock(&mpcg_index_lock);
+	down_read(&r->chunk_sem);
+	spin_lock(&r->lock);
+	for (m = 0; m < MPCG_MAX_MEMBERS; m++) {
+		struct mpcg_member *mb = r->members[m];
+
+		if (mb && !mb->nr_attach && !(mb->flags & MPCG_MEMBER_OWNER) &&
+		    !atomic_long_read(&mb->nr_paid))
+			doomed |= BIT_ULL(m);
+	}
+	spin_unlock(&r->lock);
+	if (doomed) {
+		xa_for_each(&r->chunks, ci, c) {
+			unsigned long bits = READ_ONCE(c->touched) & doomed;
+
+			for_each_set_bit(m, &bits, MPCG_MAX_MEMBERS) {
+				clear_bit(m, &c->touched);
+				atomic_long_dec(&r->members[m]->nr_touched);
+			}
+			if (c->first != MPCG_NO_SLOT &&
+			    (doomed & BIT_ULL(c->first)))
+				c->first = MPCG_NO_SLOT;
+		}
+		for_each_set_bit(m, (unsigned long *)&doomed, MPCG_MAX_MEMBERS)
+			mpcg_member_free_unused(r, r->members[m]);
+	}
+	up_read(&r->chunk_sem);
+	mutex_unlock(&mpcg_index_lock);
+}
+
+/*
+ * The owner's memory cgroup was removed: the kernel has moved its charges
+ * to the parent, and so does the region's ownership (to the nearest
+ * ancestor still alive), so that a removed cgroup is not kept as a zombie.
+ */
+static void mpcg_rehome_owner(struct mpcg_region *r)
+{
+	struct mem_cgroup *memcg = r->owner->memcg;
+
+	if (!css_is_dying(&memcg->css))
+		return;
+	while (memcg && css_is_dying(&memcg->css))
+		memcg = parent_mem_cgroup(memcg);
+	if (!memcg)
+		return;
+	mutex_lock(&mpcg_index_lock);
+	if (!mpcg_set_owner(r, memcg))
+		mpcg_region_changed(r);
+	mutex_unlock(&mpcg_index_lock);
+}
+
+/**
+ * mpcg_reassess - bring a region's charges in line with its policy
+ * @r: the region
+ * @moved: if not NULL, set to the number of chunks this call moved
+ *
+ * Synchronous; may take as long as copying the chunks that move.  The
+ * region ends assessed unless something changed meanwhile, a payer's limit
+ * refused a chunk (then a retry is scheduled with backoff), or the caller
+ * was killed.
+ *
+ * Return: 0, -ENOMEM, or -EINTR if a fatal signal cut it short.
+ */
+int mpcg_reassess(struct mpcg_region *r, u64 *moved)
+{
+	bool unplanned = false, interrupted = false, failed = false;
+	struct mpcg_plan *p;
+	unsigned long gen;
+	unsigned int m;
+	u64 n = 0;
+	int err;
+
+	p = kvzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return -ENOMEM;
+
+	mutex_lock(&r->reassess_lock);
+	mpcg_rehome_owner(r);
+	gen = atomic_long_read(&r->gen);
+	spin_lock(&r->lock);
+	p->active = r->active;
+	p->owner = r->owner->slot;
+	spin_unlock(&r->lock);
+	p->policy = READ_ONCE(r->policy);
+
+	down_read(&r->chunk_sem);
+	mpcg_plan_types(r, p);
+	up_read(&r->chunk_sem);
+
+	mpcg_plan_targets(p);
+	err = mpcg_plan_flow(p);
+	if (!err)
+		n = mpcg_plan_moves(r, p, &unplanned, &interrupted);
+
+	r->reassessments++;
+	r->chunks_moved += n;
+	r->shortfall = 0;
+	spin_lock(&r->lock);
+	for (m = 0; m < MPCG_MAX_MEMBERS; m++) {
+		struct mpcg_member *mb = r->members[m];
+
+		if (!mb)
+			continue;
+		WRITE_ONCE(mb->fair, (p->fair[m] << r->chunk_shift) >> 32);
+		WRITE_ONCE(mb->shortfall, err ? 0 : p->shortfall[m]);
+		r->shortfall += err ? 0 : p->shortfall[m];
+		if (p->shortfall[m])
+			failed = true;
+	}
+	spin_unlock(&r->lock);
+
+	mpcg_free_departed(r);
+
+	if (!err && !failed && !unplanned && !interrupted && !p->overflow &&
+	    atomic_long_read(&r->gen) == gen) {
+		WRITE_ONCE(r->state, MPCG_STATE_ASSESSED);
+		r->backoff = 0;
+	} else {
+		WRITE_ONCE(r->state, MPCG_STATE_PENDING);
+		if (failed) {
+			queue_delayed_work(system_unbound_wq, &r->work,
+					   HZ << r->backoff);
+			if (r->backoff < MPCG_BACKOFF_MAX)
+				r->backoff++;
+		} else if (READ_ONCE(mpcg_auto_reassess_ms)) {
+			queue_delayed_work(system_unbound_wq, &r->work,
+					   msecs_to_jiffies(mpcg_auto_reassess_ms));
+		}
+	}
+	mutex_unlock(&r->reassess_lock);
+	kvfree(p);
+	if (moved)
+		*moved = n;
+	if (interrupted)
+		return -EINTR;
+	return err == -EAGAIN ? 0 : err;
+}
+
+/**
+ * mpcg_reassess_work - the automatic reassessment (delayed work)
+ * @work: region->work
+ */
+void mpcg_reassess_work(struct work_struct *work)
+{
+	struct mpcg_region *r = container_of(to_delayed_work(work),
+					     struct mpcg_region, work);
+
+	mpcg_reassess(r, NULL);
+}
+
+/**
+ * mpcg_set_policy - change a region's charging policy
+ * @r: the region
+ * @policy: enum mpcg_policy
+ *
+ * Return: 0, or -EINVAL for an unknown policy.
+ */
+int mpcg_set_policy(struct mpcg_region *r, unsigned int policy)
+{
+	if (policy >= MPCG_NR_POLICIES)
+		return -EINVAL;
+	mutex_lock(&r->reassess_lock);
+	WRITE_ONCE(r->policy, policy);
+	mutex_unlock(&r->reassess_lock);
+	mpcg_region_changed(r);
+	return 0;
+}
