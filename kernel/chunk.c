@@ -349,14 +349,21 @@ static void mpcg_unlock_range(struct mpcg_pages *pages, unsigned int from,
 		unlock_page(mpcg_pages_nth(pages, i));
 }
 
+/* How mpcg_chunk_remove() treats mappings of the chunk. */
+enum mpcg_unmap {
+	MPCG_NO_UNMAP,		/* eviction: there are none */
+	MPCG_UNMAP_SHARED,	/* hole punch: private copies stay */
+	MPCG_UNMAP_ALL,		/* truncate: private copies go too */
+};
+
 /*
  * Take chunk @ci out of the region and drop the region's references to its
- * pages.  With @unmap, every mapping of it (private copies included, as for
- * truncate) is zapped while its pages are locked, so that no fault can map
- * them again.  Called with chunk_sem held for write or from eviction.
+ * pages.  Mappings of it are zapped (as @unmap says) while its pages are
+ * locked, so that no fault can map them again.  Called with chunk_sem held
+ * for write or from eviction.
  */
 static void mpcg_chunk_remove(struct mpcg_region *r, unsigned long ci,
-			      struct mpcg_chunk *chunk, bool unmap)
+			      struct mpcg_chunk *chunk, enum mpcg_unmap unmap)
 {
 	struct inode *inode = mpcg_region_inode(r);
 	unsigned int n = pages_per_chunk(r);
@@ -371,10 +378,11 @@ static void mpcg_chunk_remove(struct mpcg_region *r, unsigned long ci,
 	for_each_set_bit(slot, &chunk->touched, MPCG_MAX_MEMBERS)
 		atomic_long_dec(&r->members[slot]->nr_touched);
 	mpcg_paid_add(r->members[chunk->payer], -1);
-	if (unmap)
+	if (unmap != MPCG_NO_UNMAP)
 		unmap_mapping_range(inode->i_mapping,
 				    (loff_t)ci << r->chunk_shift,
-				    1UL << r->chunk_shift, 1);
+				    1UL << r->chunk_shift,
+				    unmap == MPCG_UNMAP_ALL);
 	mpcg_unlock_range(pages, 0, n);
 	mpcg_pages_put(pages, 1U << (chunk_order(r) - pages->order));
 	/* Lockless lookups may still read @pages and @chunk: free after RCU. */
@@ -382,7 +390,7 @@ static void mpcg_chunk_remove(struct mpcg_region *r, unsigned long ci,
 	kfree_rcu(chunk, rcu);
 	atomic_long_dec(&r->nr_chunks);
 	mpcg_space_uncharge(MPCG_SB(inode->i_sb));
-	if (unmap)
+	if (unmap != MPCG_NO_UNMAP)
 		mpcg_region_changed(r);
 }
 
@@ -439,12 +447,110 @@ void mpcg_region_truncate(struct mpcg_region *r, loff_t newsize)
 
 	down_write(&r->chunk_sem);
 	xa_for_each_start(&r->chunks, ci, chunk, first)
-		mpcg_chunk_remove(r, ci, chunk, true);
+		mpcg_chunk_remove(r, ci, chunk, MPCG_UNMAP_ALL);
 	if (newsize & ((1ULL << r->chunk_shift) - 1))
 		mpcg_chunk_zero_tail(r, first - 1, newsize);
 	up_write(&r->chunk_sem);
 	/* Private copies of pages in holes beyond the new end. */
 	unmap_mapping_range(inode->i_mapping, PAGE_ALIGN(newsize), 0, 1);
+}
+
+/* Zero bytes [@from, @to) of resident chunk @ci, page by page, locked. */
+static void mpcg_chunk_zero_range(struct mpcg_region *r, unsigned long ci,
+				  loff_t from, loff_t to)
+{
+	struct mpcg_chunk *chunk = xa_load(&r->chunks, ci);
+	loff_t base = (loff_t)ci << r->chunk_shift;
+	struct mpcg_pages *pages;
+	loff_t pos;
+
+	if (!chunk)
+		return;
+	pages = rcu_dereference_protected(chunk->pages,
+					  lockdep_is_held(&r->chunk_sem));
+	for (pos = from; pos < to; pos = round_down(pos, PAGE_SIZE) + PAGE_SIZE) {
+		struct page *page = mpcg_pages_nth(pages,
+						   (pos - base) >> PAGE_SHIFT);
+		size_t start = offset_in_page(pos);
+		size_t end = min_t(loff_t, PAGE_SIZE, to - pos + start);
+
+		lock_page(page);
+		zero_user_segment(page, start, end);
+		unlock_page(page);
+	}
+}
+
+/**
+ * mpcg_region_punch - free a byte range of a region (a hole punch)
+ * @r: the region
+ * @start: first byte
+ * @end: one past the last byte
+ *
+ * Whole chunks in the range are freed and uncharged; the parts of chunks
+ * it only partly covers are zeroed (a chunk is never split).  Shared
+ * mappings of freed chunks are zapped; private copies stay, as on tmpfs.
+ * Called with the inode lock held.
+ */
+void mpcg_region_punch(struct mpcg_region *r, loff_t start, loff_t end)
+{
+	u64 size = mpcg_chunk_size(r);
+	unsigned long first = DIV_ROUND_UP_ULL(start, size);
+	unsigned long last = end >> r->chunk_shift;	/* exclusive */
+	struct mpcg_chunk *chunk;
+	unsigned long ci;
+
+	if (start >= end)
+		return;
+	down_write(&r->chunk_sem);
+	if (first < last)
+		xa_for_each_range(&r->chunks, ci, chunk, first, last - 1)
+			mpcg_chunk_remove(r, ci, chunk, MPCG_UNMAP_SHARED);
+	if (first > last) {
+		/* Inside one chunk. */
+		mpcg_chunk_zero_range(r, last, start, end);
+	} else {
+		if (start & (size - 1))
+			mpcg_chunk_zero_range(r, first - 1, start,
+					      (loff_t)first << r->chunk_shift);
+		if (end & (size - 1))
+			mpcg_chunk_zero_range(r, last,
+					      (loff_t)last << r->chunk_shift,
+					      end);
+	}
+	up_write(&r->chunk_sem);
+}
+
+/**
+ * mpcg_region_allocate - make the chunks of a byte range resident
+ * @r: the region
+ * @start: first byte
+ * @end: one past the last byte
+ * @toucher: the member that pays for new chunks and touches them all
+ *
+ * Return: 0, or -ENOSPC / -ENOMEM / -EINTR; chunks allocated before an
+ * error stay.
+ */
+int mpcg_region_allocate(struct mpcg_region *r, loff_t start, loff_t end,
+			 struct mpcg_member *toucher)
+{
+	unsigned long ci, last;
+
+	if (start >= end)
+		return 0;
+	last = (end - 1) >> r->chunk_shift;
+	for (ci = start >> r->chunk_shift; ci <= last; ci++) {
+		struct page *page;
+
+		page = mpcg_get_page(r, ci << chunk_order(r), MPCG_GP_CREATE,
+				     toucher);
+		if (IS_ERR(page))
+			return PTR_ERR(page);
+		put_page(page);
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+	return 0;
 }
 
 /**
@@ -457,7 +563,7 @@ void mpcg_chunks_destroy(struct mpcg_region *r)
 	unsigned long ci;
 
 	xa_for_each(&r->chunks, ci, chunk)
-		mpcg_chunk_remove(r, ci, chunk, false);
+		mpcg_chunk_remove(r, ci, chunk, MPCG_NO_UNMAP);
 	xa_destroy(&r->chunks);
 }
 

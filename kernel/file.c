@@ -17,6 +17,7 @@
  * while it copies (see the locking order in mpcg.h).
  */
 #include <linux/fs.h>
+#include <linux/falloc.h>	/* after fs.h: it needs its types */
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
@@ -219,6 +220,49 @@ static ssize_t mpcg_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	return ret;
 }
 
+static long mpcg_fallocate(struct file *file, int mode, loff_t offset,
+			   loff_t len)
+{
+	struct inode *inode = file_inode(file);
+	struct mpcg_region *r = mpcg_region(inode);
+	struct mpcg_attachment *a;
+	loff_t end = offset + len;
+	long err;
+
+	if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE))
+		return -EOPNOTSUPP;
+
+	inode_lock(inode);
+	if (mode & FALLOC_FL_PUNCH_HOLE) {
+		/* The VFS requires KEEP_SIZE with PUNCH_HOLE. */
+		err = file_modified(file);
+		if (!err)
+			mpcg_region_punch(r, offset, end);
+		goto out;
+	}
+	err = inode_newsize_ok(inode, end);
+	if (err)
+		goto out;
+	a = mpcg_file_attachment(file);
+	if (IS_ERR(a)) {
+		err = PTR_ERR(a);
+		goto out;
+	}
+	err = mpcg_region_allocate(r, offset, end, a->member);
+	if (err) {
+		/* Give back what was made resident beyond the end. */
+		if (end > i_size_read(inode))
+			mpcg_region_truncate(r, i_size_read(inode));
+		goto out;
+	}
+	if (!(mode & FALLOC_FL_KEEP_SIZE) && end > i_size_read(inode))
+		i_size_write(inode, end);
+	inode->i_ctime = current_time(inode);
+out:
+	inode_unlock(inode);
+	return err;
+}
+
 const struct file_operations mpcg_file_operations = {
 	.read_iter	= mpcg_read_iter,
 	.write_iter	= mpcg_write_iter,
@@ -230,6 +274,7 @@ const struct file_operations mpcg_file_operations = {
 	.splice_read	= generic_file_splice_read,
 	.splice_write	= iter_file_splice_write,
 	.llseek		= generic_file_llseek,
+	.fallocate	= mpcg_fallocate,
 };
 
 static int mpcg_setattr(struct user_namespace *mnt_userns,

@@ -257,6 +257,9 @@ void mpcg_chunks_destroy(struct mpcg_region *r);
 struct page *mpcg_get_page(struct mpcg_region *r, pgoff_t index,
 			   unsigned int flags, struct mpcg_member *toucher);
 void mpcg_region_truncate(struct mpcg_region *r, loff_t newsize);
+void mpcg_region_punch(struct mpcg_region *r, loff_t start, loff_t end);
+int mpcg_region_allocate(struct mpcg_region *r, loff_t start, loff_t end,
+			 struct mpcg_member *toucher);
 int mpcg_chunk_move(struct mpcg_region *r, unsigned long ci,
 		    struct mpcg_chunk *chunk, struct mpcg_member *to);
 
