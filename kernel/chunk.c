@@ -22,6 +22,7 @@
  */
 #include <linux/gfp.h>
 #include <linux/highmem.h>
+#include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
 #include <linux/pagemap.h>
@@ -30,6 +31,7 @@
 #include <linux/slab.h>
 
 #include "mpcg.h"
+#include "trace.h"
 
 static inline unsigned int chunk_order(const struct mpcg_region *r)
 {
@@ -232,6 +234,9 @@ static int mpcg_chunk_create(struct mpcg_region *r, unsigned long ci,
 		atomic_long_inc(&toucher->nr_touched);
 		mpcg_paid_add(toucher, 1);
 		up_read(&r->chunk_sem);
+		trace_mpcg_chunk_alloc(mpcg_region_dev(r),
+				       mpcg_region_inode(r)->i_ino, ci,
+				       toucher->cgroup_id, mpcg_chunk_size(r));
 		mpcg_region_changed(r);
 		return 0;
 	}
@@ -378,6 +383,9 @@ static void mpcg_chunk_remove(struct mpcg_region *r, unsigned long ci,
 	for_each_set_bit(slot, &chunk->touched, MPCG_MAX_MEMBERS)
 		atomic_long_dec(&r->members[slot]->nr_touched);
 	mpcg_paid_add(r->members[chunk->payer], -1);
+	trace_mpcg_chunk_free(mpcg_region_dev(r), inode->i_ino, ci,
+			      r->members[chunk->payer]->cgroup_id,
+			      mpcg_chunk_size(r));
 	if (unmap != MPCG_NO_UNMAP)
 		unmap_mapping_range(inode->i_mapping,
 				    (loff_t)ci << r->chunk_shift,
@@ -591,6 +599,7 @@ int mpcg_chunk_move(struct mpcg_region *r, unsigned long ci,
 	struct mpcg_pages *old, *new;
 	struct mem_cgroup *old_memcg;
 	struct mpcg_member *from;
+	u64 t0 = ktime_get_ns();
 
 	old_memcg = set_active_memcg(to->memcg);
 	new = mpcg_pages_alloc(chunk_order(r), GFP_KERNEL_ACCOUNT |
@@ -620,5 +629,8 @@ int mpcg_chunk_move(struct mpcg_region *r, unsigned long ci,
 	WRITE_ONCE(chunk->payer, to->slot);
 	mpcg_paid_add(from, -1);
 	mpcg_paid_add(to, 1);
+	trace_mpcg_chunk_move(mpcg_region_dev(r), inode->i_ino, ci,
+			      from->cgroup_id, to->cgroup_id,
+			      mpcg_chunk_size(r), ktime_get_ns() - t0);
 	return 0;
 }

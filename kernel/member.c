@@ -27,6 +27,7 @@
 #include <linux/slab.h>
 
 #include "mpcg.h"
+#include "trace.h"
 
 DEFINE_MUTEX(mpcg_index_lock);
 LIST_HEAD(mpcg_regions);
@@ -194,6 +195,11 @@ int mpcg_region_init(struct mpcg_region *r, struct super_block *sb)
 		list_add_tail(&r->node, &mpcg_regions);
 	mutex_unlock(&mpcg_index_lock);
 	mem_cgroup_put(memcg);
+	if (!err)
+		trace_mpcg_region_create(mpcg_region_dev(r),
+					 mpcg_region_inode(r)->i_ino,
+					 r->owner->cgroup_id,
+					 mpcg_chunk_size(r), r->policy);
 	return err;
 }
 
@@ -206,6 +212,11 @@ void mpcg_region_destroy(struct mpcg_region *r)
 	unsigned int i;
 
 	cancel_delayed_work_sync(&r->work);
+	if (r->owner)
+		trace_mpcg_region_destroy(mpcg_region_dev(r),
+					  mpcg_region_inode(r)->i_ino,
+					  r->owner->cgroup_id,
+					  mpcg_chunk_size(r), r->policy);
 	mpcg_chunks_destroy(r);
 	mutex_lock(&mpcg_index_lock);
 	if (r->owner)
@@ -240,6 +251,7 @@ struct mpcg_attachment *mpcg_attach(struct mpcg_region *r, unsigned int kind,
 				    struct mpcg_member *member)
 {
 	struct mpcg_attachment *a;
+	unsigned int members;
 	bool joined;
 
 	/* vm_operations_struct.open cannot fail: it passes @member. */
@@ -280,9 +292,14 @@ struct mpcg_attachment *mpcg_attach(struct mpcg_region *r, unsigned int kind,
 	list_add_tail(&a->node, &r->attachments);
 	r->nr_attachments++;
 	joined = !test_and_set_bit(member->slot, &r->active);
+	members = hweight_long(r->active);
 	spin_unlock(&r->lock);
-	if (joined)
+	if (joined) {
+		trace_mpcg_member_join(mpcg_region_dev(r),
+				       mpcg_region_inode(r)->i_ino,
+				       member->cgroup_id, member->slot, members);
 		mpcg_region_changed(r);
+	}
 	return a;
 }
 
@@ -297,6 +314,7 @@ void mpcg_detach(struct mpcg_attachment *a)
 {
 	struct mpcg_member *m = a->member;
 	struct mpcg_region *r = m->region;
+	unsigned int members;
 	bool left;
 
 	spin_lock(&r->lock);
@@ -305,9 +323,14 @@ void mpcg_detach(struct mpcg_attachment *a)
 	left = --m->nr_attach == 0;
 	if (left)
 		clear_bit(m->slot, &r->active);
+	members = hweight_long(r->active);
 	spin_unlock(&r->lock);
 	put_pid(a->pid);
 	kfree(a);
-	if (left)
+	if (left) {
+		trace_mpcg_member_leave(mpcg_region_dev(r),
+					mpcg_region_inode(r)->i_ino,
+					m->cgroup_id, m->slot, members);
 		mpcg_region_changed(r);
+	}
 }

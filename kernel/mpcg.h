@@ -48,6 +48,7 @@
 #define _MPCG_H
 
 #include <linux/fs.h>
+#include <linux/kdev_t.h>
 #include <linux/list.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
@@ -239,6 +240,12 @@ static inline struct inode *mpcg_region_inode(struct mpcg_region *r)
 static inline struct mpcg_sb_info *MPCG_SB(struct super_block *sb)
 {
 	return sb->s_fs_info;
+}
+
+/* How the tracepoints and /dev/mpcg name a region: st_dev and st_ino. */
+static inline u32 mpcg_region_dev(struct mpcg_region *r)
+{
+	return new_encode_dev(mpcg_region_inode(r)->i_sb->s_dev);
 }
 
 static inline u64 mpcg_chunk_size(const struct mpcg_region *r)

@@ -32,6 +32,7 @@
  * happen meanwhile bump region->gen and leave the region pending.
  */
 #include <linux/bitops.h>
+#include <linux/ktime.h>
 #include <linux/math64.h>
 #include <linux/memcontrol.h>
 #include <linux/moduleparam.h>
@@ -39,6 +40,7 @@
 #include <linux/slab.h>
 
 #include "mpcg.h"
+#include "trace.h"
 
 unsigned int mpcg_auto_reassess_ms = 100;
 module_param_named(auto_reassess_ms, mpcg_auto_reassess_ms, uint, 0644);
@@ -415,10 +417,15 @@ static u64 mpcg_plan_moves(struct mpcg_region *r, struct mpcg_plan *p,
 			*unplanned = true;
 		}
 		if (to) {
-			if (mpcg_chunk_move(r, ci, c, to))
+			if (mpcg_chunk_move(r, ci, c, to)) {
 				p->shortfall[to->slot]++;
-			else
+				trace_mpcg_shortfall(mpcg_region_dev(r),
+						     mpcg_region_inode(r)->i_ino,
+						     ci, to->cgroup_id,
+						     mpcg_chunk_size(r));
+			} else {
 				moved++;
+			}
 		}
 		up_read(&r->chunk_sem);
 		if (fatal_signal_pending(current)) {
@@ -511,7 +518,7 @@ int mpcg_reassess(struct mpcg_region *r, u64 *moved)
 	struct mpcg_plan *p;
 	unsigned long gen;
 	unsigned int m;
-	u64 n = 0;
+	u64 n = 0, t0;
 	int err;
 
 	p = kvzalloc(sizeof(*p), GFP_KERNEL);
@@ -526,6 +533,12 @@ int mpcg_reassess(struct mpcg_region *r, u64 *moved)
 	p->owner = r->owner->slot;
 	spin_unlock(&r->lock);
 	p->policy = READ_ONCE(r->policy);
+	t0 = ktime_get_ns();
+	trace_mpcg_reassess_start(mpcg_region_dev(r),
+				  mpcg_region_inode(r)->i_ino, p->policy,
+				  hweight64(p->active),
+				  atomic_long_read(&r->nr_chunks) *
+				  mpcg_chunk_size(r));
 
 	down_read(&r->chunk_sem);
 	mpcg_plan_types(r, p);
@@ -571,13 +584,19 @@ int mpcg_reassess(struct mpcg_region *r, u64 *moved)
 					   msecs_to_jiffies(mpcg_auto_reassess_ms));
 		}
 	}
+	if (interrupted)
+		err = -EINTR;
+	else if (err == -EAGAIN)
+		err = 0;
+	trace_mpcg_reassess_end(mpcg_region_dev(r), mpcg_region_inode(r)->i_ino,
+				n, n * mpcg_chunk_size(r), ktime_get_ns() - t0,
+				(u64)r->shortfall * mpcg_chunk_size(r),
+				r->state, err);
 	mutex_unlock(&r->reassess_lock);
 	kvfree(p);
 	if (moved)
 		*moved = n;
-	if (interrupted)
-		return -EINTR;
-	return err == -EAGAIN ? 0 : err;
+	return err;
 }
 
 /**
