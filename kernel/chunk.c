@@ -113,6 +113,16 @@ static void mpcg_pages_set_owner(struct mpcg_pages *pages, unsigned int nr,
 				 (unsigned long)chunk);
 }
 
+/* page->index of each page: its page index in the file. */
+static void mpcg_pages_set_index(struct mpcg_pages *pages, unsigned int nr,
+				 pgoff_t first)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		mpcg_pages_nth(pages, i)->index = first + i;
+}
+
 static bool mpcg_space_charge(struct mpcg_sb_info *sbi)
 {
 	unsigned long max = READ_ONCE(sbi->max_chunks);
@@ -223,6 +233,7 @@ static int mpcg_chunk_create(struct mpcg_region *r, unsigned long ci,
 	if (!pages)
 		goto out_chunk;
 	mpcg_pages_set_owner(pages, pages_per_chunk(r), chunk);
+	mpcg_pages_set_index(pages, pages_per_chunk(r), ci << chunk_order(r));
 	RCU_INIT_POINTER(chunk->pages, pages);
 	chunk->payer = toucher->slot;
 	chunk->first = toucher->slot;
@@ -333,6 +344,48 @@ struct page *mpcg_get_page(struct mpcg_region *r, pgoff_t index,
 		}
 		unlock_page(page);
 		put_page(page);
+	}
+}
+
+/**
+ * mpcg_map_chunk - map the rest of a chunk on a fault
+ * @r: the region
+ * @vma: the faulting mapping (VM_MIXEDMAP, so that pages can be inserted
+ *       from the fault handler with the mmap lock held for read)
+ * @page: the faulting page, locked and verified by mpcg_get_page(); the
+ *        core maps it when the fault handler returns
+ *
+ * Maps every other page of the chunk that lies inside @vma and the file,
+ * and has no PTE yet, so that touching a resident chunk costs one fault,
+ * not one per page.  Holding one page lock of the chunk keeps it from being
+ * moved or removed meanwhile (both take every page lock before they unmap).
+ */
+void mpcg_map_chunk(struct mpcg_region *r, struct vm_area_struct *vma,
+		    struct page *page)
+{
+	struct mpcg_chunk *chunk = (struct mpcg_chunk *)page_private(page);
+	unsigned long vstart = vma->vm_start, vend = vma->vm_end;
+	pgoff_t first, last, eof, i;
+	struct mpcg_pages *pages;
+
+	first = page->index & ~((pgoff_t)pages_per_chunk(r) - 1);
+	last = first + pages_per_chunk(r);
+	eof = DIV_ROUND_UP(i_size_read(mpcg_region_inode(r)), PAGE_SIZE);
+	last = min(last, eof);
+	/* The chunk's part that this mapping covers. */
+	first = max(first, vma->vm_pgoff);
+	last = min_t(pgoff_t, last, vma->vm_pgoff + vma_pages(vma));
+
+	pages = rcu_dereference_protected(chunk->pages, PageLocked(page));
+	for (i = first; i < last; i++) {
+		struct page *p = mpcg_pages_nth(pages, i & (pages_per_chunk(r) - 1));
+		unsigned long addr = vstart + ((i - vma->vm_pgoff) << PAGE_SHIFT);
+
+		if (p == page || addr < vstart || addr >= vend)
+			continue;
+		/* -EBUSY: already mapped (maybe a private copy); leave it. */
+		if (vm_insert_page(vma, addr, p) == -ENOMEM)
+			break;
 	}
 }
 
@@ -619,6 +672,7 @@ int mpcg_chunk_move(struct mpcg_region *r, unsigned long ci,
 		copy_highpage(page, mpcg_pages_nth(old, i));
 		set_page_private(page, (unsigned long)chunk);
 	}
+	mpcg_pages_set_index(new, n, ci << chunk_order(r));
 	rcu_assign_pointer(chunk->pages, new);
 	mpcg_pages_set_owner(old, n, NULL);
 	mpcg_unlock_range(old, 0, n);

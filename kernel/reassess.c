@@ -55,8 +55,8 @@ const char *const mpcg_policy_names[MPCG_NR_POLICIES] = {
 };
 
 #define MPCG_NO_SLOT		0xff
-#define MPCG_MAX_TYPES		512
-#define MPCG_TYPE_HASH		1024	/* > 2 * MPCG_MAX_TYPES, power of 2 */
+#define MPCG_MAX_TYPES		256
+#define MPCG_TYPE_HASH		512	/* 2 * MPCG_MAX_TYPES, a power of 2 */
 #define MPCG_BACKOFF_MAX	6	/* retry after at most 64 s */
 
 /**

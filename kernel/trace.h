@@ -7,7 +7,41 @@
  * the tools print).  Only integer fields, so that bpftrace 0.17 can read
  * them from the format files.  Defined once in trace.c; fired from
  * member.c, chunk.c and reassess.c.
+ *
+ * Built with -DMPCG_NO_TRACEPOINTS (make bench does, for a second module),
+ * the events compile to nothing, so that their cost when tracing is off
+ * can be measured against no tracepoints at all.
  */
+#ifdef MPCG_NO_TRACEPOINTS
+#ifndef _TRACE_MPCG_NONE_H
+#define _TRACE_MPCG_NONE_H
+#include <linux/types.h>
+static inline void trace_mpcg_region_create(u32 dev, u64 ino, u64 owner,
+					    u64 chunk_size, u32 policy) {}
+static inline void trace_mpcg_region_destroy(u32 dev, u64 ino, u64 owner,
+					     u64 chunk_size, u32 policy) {}
+static inline void trace_mpcg_member_join(u32 dev, u64 ino, u64 cgroup,
+					  u32 slot, u32 members) {}
+static inline void trace_mpcg_member_leave(u32 dev, u64 ino, u64 cgroup,
+					   u32 slot, u32 members) {}
+static inline void trace_mpcg_chunk_alloc(u32 dev, u64 ino, u64 index,
+					  u64 cgroup, u64 bytes) {}
+static inline void trace_mpcg_chunk_free(u32 dev, u64 ino, u64 index,
+					 u64 cgroup, u64 bytes) {}
+static inline void trace_mpcg_shortfall(u32 dev, u64 ino, u64 index,
+					u64 cgroup, u64 bytes) {}
+static inline void trace_mpcg_chunk_move(u32 dev, u64 ino, u64 index,
+					 u64 from, u64 to, u64 bytes,
+					 u64 ns) {}
+static inline void trace_mpcg_reassess_start(u32 dev, u64 ino, u32 policy,
+					     u32 members, u64 resident) {}
+static inline void trace_mpcg_reassess_end(u32 dev, u64 ino,
+					   u64 chunks_moved, u64 bytes_moved,
+					   u64 ns, u64 shortfall, u32 state,
+					   s32 result) {}
+#endif
+#else /* !MPCG_NO_TRACEPOINTS */
+
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM mpcg
 
@@ -205,3 +239,5 @@ TRACE_EVENT(mpcg_reassess_end,
 #undef TRACE_INCLUDE_FILE
 #define TRACE_INCLUDE_FILE trace
 #include <trace/define_trace.h>
+
+#endif /* MPCG_NO_TRACEPOINTS */
