@@ -37,10 +37,11 @@
 
 /*
  * Read a struct that starts with its own size: below @size0 is EINVAL,
- * above MPCG_STRUCT_MAX E2BIG, and bytes we do not know must be zero.
+ * above MPCG_STRUCT_MAX E2BIG, and bytes we do not know must be zero
+ * (E2BIG) unless the struct is @output_only: then they are only written.
  */
 static int mpcg_get_struct(void *dst, size_t ksize, size_t size0,
-			   void __user *src, u32 *usize)
+			   void __user *src, u32 *usize, bool output_only)
 {
 	int err;
 
@@ -50,7 +51,13 @@ static int mpcg_get_struct(void *dst, size_t ksize, size_t size0,
 		return -EINVAL;
 	if (*usize > MPCG_STRUCT_MAX)
 		return -E2BIG;
-	err = copy_struct_from_user(dst, ksize, src, *usize);
+	if (output_only) {
+		memset(dst, 0, ksize);
+		err = copy_from_user(dst, src, min_t(size_t, *usize, ksize)) ?
+		      -EFAULT : 0;
+	} else {
+		err = copy_struct_from_user(dst, ksize, src, *usize);
+	}
 	if (err)
 		return err;
 	*(u32 *)dst = ksize;
@@ -82,7 +89,7 @@ static int mpcg_get_table(struct mpcg_table_req *t, void __user *arg,
 	int err;
 
 	err = mpcg_get_struct(&t->hdr, sizeof(t->hdr), MPCG_TABLE_SIZE0, arg,
-			      &usize);
+			      &usize, false);
 	if (err)
 		return err;
 	if (t->hdr.flags || t->hdr.entry_size < ksize ||
@@ -151,7 +158,7 @@ static long mpcg_ioc_stat(struct mpcg_region *r, void __user *arg)
 	int err;
 
 	err = mpcg_get_struct(&st, sizeof(st), MPCG_REGION_STAT_SIZE0, arg,
-			      &usize);
+			      &usize, true);
 	if (err)
 		return err;
 	if (st.flags)
@@ -317,7 +324,7 @@ static long mpcg_ioc_set_policy(struct file *file, struct mpcg_region *r,
 	int err;
 
 	err = mpcg_get_struct(&sp, sizeof(sp), MPCG_SET_POLICY_SIZE0, arg,
-			      &usize);
+			      &usize, false);
 	if (err)
 		return err;
 	if (sp.flags || sp.reserved || sp.policy >= MPCG_NR_POLICIES)
@@ -335,7 +342,7 @@ static long mpcg_ioc_reassess(struct mpcg_region *r, void __user *arg)
 	int err;
 
 	err = mpcg_get_struct(&ra, sizeof(ra), MPCG_REASSESS_SIZE0, arg,
-			      &usize);
+			      &usize, false);
 	if (err)
 		return err;
 	if (ra.flags || ra.reserved)
@@ -438,7 +445,8 @@ static long mpcg_ioc_cgroup_usage(void __user *arg)
 	u64 id;
 	int err;
 
-	err = mpcg_get_struct(&u, sizeof(u), MPCG_USAGE_SIZE0, arg, &usize);
+	err = mpcg_get_struct(&u, sizeof(u), MPCG_USAGE_SIZE0, arg, &usize,
+			      false);
 	if (err)
 		return err;
 	if (u.flags || u.reserved ||

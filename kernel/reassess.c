@@ -125,6 +125,7 @@ struct mpcg_plan {
 	u32 lo[MPCG_MAX_MEMBERS];
 	u32 hi[MPCG_MAX_MEMBERS];
 	u32 shortfall[MPCG_MAX_MEMBERS];
+	u64 refused;			/* payers whose limit refused a chunk */
 };
 
 static struct mpcg_type *mpcg_type_get(struct mpcg_plan *p, u64 mask,
@@ -417,7 +418,13 @@ static u64 mpcg_plan_moves(struct mpcg_region *r, struct mpcg_plan *p,
 			*unplanned = true;
 		}
 		if (to) {
-			if (mpcg_chunk_move(r, ci, c, to)) {
+			/*
+			 * One refusal per payer and pass is enough: each try
+			 * costs that cgroup a round of reclaim.
+			 */
+			if ((p->refused & BIT_ULL(to->slot)) ||
+			    mpcg_chunk_move(r, ci, c, to)) {
+				p->refused |= BIT_ULL(to->slot);
 				p->shortfall[to->slot]++;
 				trace_mpcg_shortfall(mpcg_region_dev(r),
 						     mpcg_region_inode(r)->i_ino,
@@ -574,12 +581,14 @@ int mpcg_reassess(struct mpcg_region *r, u64 *moved)
 		r->backoff = 0;
 	} else {
 		WRITE_ONCE(r->state, MPCG_STATE_PENDING);
-		if (failed) {
+		if (!READ_ONCE(mpcg_auto_reassess_ms)) {
+			/* Automatic reassessment is off: no retries either. */
+		} else if (failed) {
 			queue_delayed_work(system_unbound_wq, &r->work,
 					   HZ << r->backoff);
 			if (r->backoff < MPCG_BACKOFF_MAX)
 				r->backoff++;
-		} else if (READ_ONCE(mpcg_auto_reassess_ms)) {
+		} else {
 			queue_delayed_work(system_unbound_wq, &r->work,
 					   msecs_to_jiffies(mpcg_auto_reassess_ms));
 		}

@@ -7,9 +7,11 @@
  * Conventions, for every struct passed to an ioctl here:
  *  - it starts with __u32 size, which the caller sets to sizeof() of the
  *    struct as it knows it.  A size below the first version's is EINVAL; a
- *    larger one is accepted, and the kernel zeroes what it does not know of
- *    output structs and requires what it does not know of input structs to
- *    be zero (else E2BIG).  New fields are only ever appended.
+ *    larger one is accepted: the kernel zeroes what it does not know of
+ *    output-only structs (mpcg_region_stat), and requires what it does not
+ *    know of structs that carry input (all others) to be zero (else E2BIG),
+ *    since it cannot honour a request it does not understand.  New fields
+ *    are only ever appended.
  *  - flags not defined here and reserved fields that are not zero: EINVAL.
  *  - tables: the caller passes an array (entries, a user pointer), its
  *    capacity (count) and the size of one entry as it knows it
