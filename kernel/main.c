@@ -17,14 +17,18 @@ static int __init mpcg_init(void)
 	if (err)
 		return err;
 	err = mpcg_fs_init();
-	if (err)
+	if (err) {
 		mpcg_ctl_exit();
-	return err;
+		return err;
+	}
+	mpcg_members_init();
+	return 0;
 }
 
 static void __exit mpcg_exit(void)
 {
 	mpcg_fs_exit();
+	mpcg_members_exit();
 	mpcg_ctl_exit();
 }
 

@@ -166,6 +166,47 @@ int mpcg_set_owner(struct mpcg_region *r, struct mem_cgroup *memcg)
 	return 0;
 }
 
+/*
+ * No notifier tells a module that a cgroup was removed.  Every
+ * MPCG_SCAN_PERIOD, regions whose owner's memory cgroup is dying are
+ * marked changed, so that their next reassessment moves the ownership to a
+ * live ancestor and drops the reference (see mpcg_rehome_owner()).
+ */
+#define MPCG_SCAN_PERIOD	(10 * HZ)
+
+static void mpcg_scan_dying(struct work_struct *work);
+static DECLARE_DELAYED_WORK(mpcg_scan_work, mpcg_scan_dying);
+
+static void mpcg_scan_dying(struct work_struct *work)
+{
+	struct mpcg_region *r;
+
+	mutex_lock(&mpcg_index_lock);
+	list_for_each_entry(r, &mpcg_regions, node)
+		if (css_is_dying(&r->owner->memcg->css))
+			mpcg_region_changed(r);
+	mutex_unlock(&mpcg_index_lock);
+	queue_delayed_work(system_unbound_wq, &mpcg_scan_work,
+			   MPCG_SCAN_PERIOD);
+}
+
+/**
+ * mpcg_members_init - start the periodic scan for removed owners
+ */
+void mpcg_members_init(void)
+{
+	queue_delayed_work(system_unbound_wq, &mpcg_scan_work,
+			   MPCG_SCAN_PERIOD);
+}
+
+/**
+ * mpcg_members_exit - stop it (no region is left)
+ */
+void mpcg_members_exit(void)
+{
+	cancel_delayed_work_sync(&mpcg_scan_work);
+}
+
 /**
  * mpcg_region_init - set up a new region, owned by the current task's
  *                    memory cgroup, and add it to the global index

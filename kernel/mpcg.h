@@ -284,6 +284,8 @@ void mpcg_member_free_unused(struct mpcg_region *r, struct mpcg_member *m);
 int mpcg_set_owner(struct mpcg_region *r, struct mem_cgroup *memcg);
 void mpcg_paid_add(struct mpcg_member *m, long nr);
 struct hlist_head *mpcg_index_bucket(u64 cgroup_id);
+void mpcg_members_init(void);
+void mpcg_members_exit(void);
 
 /* reassess.c: fair shares and charge movement */
 extern unsigned int mpcg_auto_reassess_ms;
