@@ -4,8 +4,9 @@
  *
  * Every event names its region by dev (as st_dev shows it) and ino, and
  * memory cgroups by cgroup id (the cgroup2 directory's inode number, as
- * the tools print).  Only integer fields, so that bpftrace 0.17 can read
- * them from the format files.  Defined once in trace.c; fired from
+ * the tools print).  Only integer fields, declared with C type names
+ * (not u32/u64), so that bpftrace 0.17 can read them from the format files
+ * on a kernel without BTF too.  Defined once in trace.c; fired from
  * member.c, chunk.c and reassess.c.
  *
  * Built with -DMPCG_NO_TRACEPOINTS (make bench does, for a second module),
@@ -54,11 +55,11 @@ DECLARE_EVENT_CLASS(mpcg_region_class,
 	TP_PROTO(u32 dev, u64 ino, u64 owner, u64 chunk_size, u32 policy),
 	TP_ARGS(dev, ino, owner, chunk_size, policy),
 	TP_STRUCT__entry(
-		__field(u32, dev)
-		__field(u64, ino)
-		__field(u64, owner)
-		__field(u64, chunk_size)
-		__field(u32, policy)
+		__field(unsigned int, dev)
+		__field(unsigned long long, ino)
+		__field(unsigned long long, owner)
+		__field(unsigned long long, chunk_size)
+		__field(unsigned int, policy)
 	),
 	TP_fast_assign(
 		__entry->dev = dev;
@@ -84,11 +85,11 @@ DECLARE_EVENT_CLASS(mpcg_member_class,
 	TP_PROTO(u32 dev, u64 ino, u64 cgroup, u32 slot, u32 members),
 	TP_ARGS(dev, ino, cgroup, slot, members),
 	TP_STRUCT__entry(
-		__field(u32, dev)
-		__field(u64, ino)
-		__field(u64, cgroup)
-		__field(u32, slot)
-		__field(u32, members)
+		__field(unsigned int, dev)
+		__field(unsigned long long, ino)
+		__field(unsigned long long, cgroup)
+		__field(unsigned int, slot)
+		__field(unsigned int, members)
 	),
 	TP_fast_assign(
 		__entry->dev = dev;
@@ -116,11 +117,11 @@ DECLARE_EVENT_CLASS(mpcg_chunk_class,
 	TP_PROTO(u32 dev, u64 ino, u64 index, u64 cgroup, u64 bytes),
 	TP_ARGS(dev, ino, index, cgroup, bytes),
 	TP_STRUCT__entry(
-		__field(u32, dev)
-		__field(u64, ino)
-		__field(u64, index)
-		__field(u64, cgroup)
-		__field(u64, bytes)
+		__field(unsigned int, dev)
+		__field(unsigned long long, ino)
+		__field(unsigned long long, index)
+		__field(unsigned long long, cgroup)
+		__field(unsigned long long, bytes)
 	),
 	TP_fast_assign(
 		__entry->dev = dev;
@@ -155,13 +156,13 @@ TRACE_EVENT(mpcg_chunk_move,
 		 u64 ns),
 	TP_ARGS(dev, ino, index, from, to, bytes, ns),
 	TP_STRUCT__entry(
-		__field(u32, dev)
-		__field(u64, ino)
-		__field(u64, index)
-		__field(u64, from)
-		__field(u64, to)
-		__field(u64, bytes)
-		__field(u64, ns)
+		__field(unsigned int, dev)
+		__field(unsigned long long, ino)
+		__field(unsigned long long, index)
+		__field(unsigned long long, from)
+		__field(unsigned long long, to)
+		__field(unsigned long long, bytes)
+		__field(unsigned long long, ns)
 	),
 	TP_fast_assign(
 		__entry->dev = dev;
@@ -181,11 +182,11 @@ TRACE_EVENT(mpcg_reassess_start,
 	TP_PROTO(u32 dev, u64 ino, u32 policy, u32 members, u64 resident),
 	TP_ARGS(dev, ino, policy, members, resident),
 	TP_STRUCT__entry(
-		__field(u32, dev)
-		__field(u64, ino)
-		__field(u32, policy)
-		__field(u32, members)
-		__field(u64, resident)
+		__field(unsigned int, dev)
+		__field(unsigned long long, ino)
+		__field(unsigned int, policy)
+		__field(unsigned int, members)
+		__field(unsigned long long, resident)
 	),
 	TP_fast_assign(
 		__entry->dev = dev;
@@ -206,14 +207,14 @@ TRACE_EVENT(mpcg_reassess_end,
 	TP_ARGS(dev, ino, chunks_moved, bytes_moved, ns, shortfall, state,
 		result),
 	TP_STRUCT__entry(
-		__field(u32, dev)
-		__field(u64, ino)
-		__field(u64, chunks_moved)
-		__field(u64, bytes_moved)
-		__field(u64, ns)
-		__field(u64, shortfall)
-		__field(u32, state)
-		__field(s32, result)
+		__field(unsigned int, dev)
+		__field(unsigned long long, ino)
+		__field(unsigned long long, chunks_moved)
+		__field(unsigned long long, bytes_moved)
+		__field(unsigned long long, ns)
+		__field(unsigned long long, shortfall)
+		__field(unsigned int, state)
+		__field(int, result)
 	),
 	TP_fast_assign(
 		__entry->dev = dev;
