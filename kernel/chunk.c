@@ -103,14 +103,26 @@ static struct mpcg_pages *mpcg_pages_alloc(unsigned int order, gfp_t gfp)
 	}
 }
 
+/*
+ * Give the pages of a chunk to @chunk of @mapping's region, or (NULL, NULL)
+ * take them back.  page->mapping makes them look like the file's pages to
+ * the rest of the kernel, which futexes in shared mappings need (their key
+ * is the inode and page->index); it must be NULL again before a page is
+ * freed, and is, since every page is taken back under its lock before the
+ * region drops its reference.
+ */
 static void mpcg_pages_set_owner(struct mpcg_pages *pages, unsigned int nr,
-				 struct mpcg_chunk *chunk)
+				 struct mpcg_chunk *chunk,
+				 struct address_space *mapping)
 {
 	unsigned int i;
 
-	for (i = 0; i < nr; i++)
-		set_page_private(mpcg_pages_nth(pages, i),
-				 (unsigned long)chunk);
+	for (i = 0; i < nr; i++) {
+		struct page *page = mpcg_pages_nth(pages, i);
+
+		set_page_private(page, (unsigned long)chunk);
+		WRITE_ONCE(page->mapping, mapping);
+	}
 }
 
 /* page->index of each page: its page index in the file. */
@@ -232,7 +244,8 @@ static int mpcg_chunk_create(struct mpcg_region *r, unsigned long ci,
 	set_active_memcg(old_memcg);
 	if (!pages)
 		goto out_chunk;
-	mpcg_pages_set_owner(pages, pages_per_chunk(r), chunk);
+	mpcg_pages_set_owner(pages, pages_per_chunk(r), chunk,
+			     mpcg_region_inode(r)->i_mapping);
 	mpcg_pages_set_index(pages, pages_per_chunk(r), ci << chunk_order(r));
 	RCU_INIT_POINTER(chunk->pages, pages);
 	chunk->payer = toucher->slot;
@@ -252,7 +265,7 @@ static int mpcg_chunk_create(struct mpcg_region *r, unsigned long ci,
 		return 0;
 	}
 	err = xa_is_err(old) ? xa_err(old) : -EEXIST;
-	mpcg_pages_set_owner(pages, pages_per_chunk(r), NULL);
+	mpcg_pages_set_owner(pages, pages_per_chunk(r), NULL, NULL);
 	mpcg_pages_put(pages, 1U << (chunk_order(r) - pages->order));
 	kfree(pages);
 out_chunk:
@@ -431,7 +444,7 @@ static void mpcg_chunk_remove(struct mpcg_region *r, unsigned long ci,
 	xa_erase(&r->chunks, ci);
 	pages = rcu_dereference_protected(chunk->pages, true);
 	mpcg_lock_range(pages, 0, n);
-	mpcg_pages_set_owner(pages, n, NULL);
+	mpcg_pages_set_owner(pages, n, NULL, NULL);
 	/* No touch can be added now: every page is locked and orphaned. */
 	for_each_set_bit(slot, &chunk->touched, MPCG_MAX_MEMBERS)
 		atomic_long_dec(&r->members[slot]->nr_touched);
@@ -582,6 +595,74 @@ void mpcg_region_punch(struct mpcg_region *r, loff_t start, loff_t end)
 }
 
 /**
+ * mpcg_region_reserve_check - is there room to make a byte range resident?
+ * @r: the region
+ * @start: first byte
+ * @end: one past the last byte
+ *
+ * Return: 0, or -ENOSPC if the chunks of the range that are not resident
+ * yet do not fit in what is left of the mount's size.
+ */
+int mpcg_region_reserve_check(struct mpcg_region *r, loff_t start, loff_t end)
+{
+	struct mpcg_sb_info *sbi = MPCG_SB(mpcg_region_inode(r)->i_sb);
+	unsigned long max = READ_ONCE(sbi->max_chunks);
+	unsigned long first, last, need;
+	struct mpcg_chunk *chunk;
+	unsigned long ci;
+	long used;
+
+	if (start >= end || !max)
+		return 0;
+	first = start >> r->chunk_shift;
+	last = (end - 1) >> r->chunk_shift;
+	need = last - first + 1;
+	rcu_read_lock();
+	xa_for_each_range(&r->chunks, ci, chunk, first, last)
+		need--;
+	rcu_read_unlock();
+	used = atomic_long_read(&sbi->used_chunks);
+	return used + need > max ? -ENOSPC : 0;
+}
+
+/**
+ * mpcg_region_seek - SEEK_DATA / SEEK_HOLE over resident chunks
+ * @r: the region
+ * @offset: where to start
+ * @whence: SEEK_DATA or SEEK_HOLE
+ * @size: the file size
+ *
+ * Return: the offset of the next resident (SEEK_DATA) or non-resident
+ * (SEEK_HOLE, the end of the file counts as a hole) byte at or after
+ * @offset, or -ENXIO past the end or when there is no more data.
+ */
+loff_t mpcg_region_seek(struct mpcg_region *r, loff_t offset, int whence,
+			loff_t size)
+{
+	unsigned long ci, last;
+	struct mpcg_chunk *chunk;
+	loff_t pos;
+
+	if (offset < 0 || offset >= size)
+		return -ENXIO;
+	ci = offset >> r->chunk_shift;
+	last = (size - 1) >> r->chunk_shift;
+	rcu_read_lock();
+	if (whence == SEEK_DATA) {
+		chunk = xa_find(&r->chunks, &ci, last, XA_PRESENT);
+		pos = chunk ? max_t(loff_t, offset,
+				    (loff_t)ci << r->chunk_shift) : -ENXIO;
+	} else {
+		while (ci <= last && xa_load(&r->chunks, ci))
+			ci++;
+		pos = ci > last ? size :
+		      max_t(loff_t, offset, (loff_t)ci << r->chunk_shift);
+	}
+	rcu_read_unlock();
+	return pos;
+}
+
+/**
  * mpcg_region_allocate - make the chunks of a byte range resident
  * @r: the region
  * @start: first byte
@@ -671,10 +752,11 @@ int mpcg_chunk_move(struct mpcg_region *r, unsigned long ci,
 
 		copy_highpage(page, mpcg_pages_nth(old, i));
 		set_page_private(page, (unsigned long)chunk);
+		WRITE_ONCE(page->mapping, inode->i_mapping);
 	}
 	mpcg_pages_set_index(new, n, ci << chunk_order(r));
 	rcu_assign_pointer(chunk->pages, new);
-	mpcg_pages_set_owner(old, n, NULL);
+	mpcg_pages_set_owner(old, n, NULL, NULL);
 	mpcg_unlock_range(old, 0, n);
 	mpcg_pages_put(old, 1U << (chunk_order(r) - old->order));
 	kfree_rcu(old, rcu);

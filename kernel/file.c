@@ -246,6 +246,13 @@ static long mpcg_fallocate(struct file *file, int mode, loff_t offset,
 	err = inode_newsize_ok(inode, end);
 	if (err)
 		goto out;
+	/* All or nothing, as on tmpfs, unless others allocate meanwhile. */
+	err = mpcg_region_reserve_check(r, offset, end);
+	if (err)
+		goto out;
+	err = file_modified(file);
+	if (err)
+		goto out;
 	a = mpcg_file_attachment(file);
 	if (IS_ERR(a)) {
 		err = PTR_ERR(a);
@@ -260,10 +267,27 @@ static long mpcg_fallocate(struct file *file, int mode, loff_t offset,
 	}
 	if (!(mode & FALLOC_FL_KEEP_SIZE) && end > i_size_read(inode))
 		i_size_write(inode, end);
-	inode->i_ctime = current_time(inode);
 out:
 	inode_unlock(inode);
 	return err;
+}
+
+/* SEEK_DATA and SEEK_HOLE at chunk granularity: a hole is a chunk that
+ * is not resident. */
+static loff_t mpcg_llseek(struct file *file, loff_t offset, int whence)
+{
+	struct inode *inode = file_inode(file);
+	loff_t pos;
+
+	if (whence != SEEK_DATA && whence != SEEK_HOLE)
+		return generic_file_llseek(file, offset, whence);
+	inode_lock_shared(inode);
+	pos = mpcg_region_seek(mpcg_region(inode), offset, whence,
+			       i_size_read(inode));
+	inode_unlock_shared(inode);
+	if (pos >= 0)
+		pos = vfs_setpos(file, pos, inode->i_sb->s_maxbytes);
+	return pos;
 }
 
 const struct file_operations mpcg_file_operations = {
@@ -276,7 +300,7 @@ const struct file_operations mpcg_file_operations = {
 	.fsync		= noop_fsync,
 	.splice_read	= generic_file_splice_read,
 	.splice_write	= iter_file_splice_write,
-	.llseek		= generic_file_llseek,
+	.llseek		= mpcg_llseek,
 	.fallocate	= mpcg_fallocate,
 };
 

@@ -2,18 +2,49 @@
 /*
  * mpcg inodes and directories.
  *
- * Owns inode creation (with the mount's nr_inodes budget) and the directory
- * operations.  The namespace lives in the dcache, as in ramfs: every dentry
- * of the mount is pinned until it is unlinked or the mount goes away.
+ * Owns inode creation (with the mount's nr_inodes budget, which counts
+ * hard links too, as on tmpfs) and the directory operations.  The namespace
+ * lives in the dcache, as in ramfs: every dentry of the mount is pinned
+ * until it is unlinked or the mount goes away.  Directory sizes count
+ * MPCG_DIRENT_SIZE bytes per entry, as tmpfs's do.
  *
  * Locking: the VFS holds the parent directory's inode lock around every
  * directory operation; nothing here takes a lock of its own.
  */
 #include <linux/fs.h>
+#include <linux/pagemap.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
 #include "mpcg.h"
+
+#define MPCG_DIRENT_SIZE	20	/* what tmpfs counts per entry */
+
+/* Take one of the mount's nr_inodes for an inode or an extra link. */
+static bool mpcg_inode_reserve(struct super_block *sb)
+{
+	struct mpcg_sb_info *sbi = MPCG_SB(sb);
+	unsigned long max = READ_ONCE(sbi->max_inodes);
+
+	if (atomic_long_inc_return(&sbi->used_inodes) <= max || !max)
+		return true;
+	atomic_long_dec(&sbi->used_inodes);
+	return false;
+}
+
+static void mpcg_inode_unreserve(struct super_block *sb)
+{
+	atomic_long_dec(&MPCG_SB(sb)->used_inodes);
+}
+
+/*
+ * Chunk pages carry page->mapping (see chunk.c) but are not in the page
+ * cache; marking one dirty (a write fault, a zap of a dirty PTE) only sets
+ * the flag, as on ramfs.
+ */
+static const struct address_space_operations mpcg_aops = {
+	.dirty_folio	= noop_dirty_folio,
+};
 
 static const struct inode_operations mpcg_symlink_inode_operations = {
 	.get_link	= simple_get_link,
@@ -32,15 +63,15 @@ static const struct inode_operations mpcg_symlink_inode_operations = {
 struct inode *mpcg_get_inode(struct super_block *sb, const struct inode *dir,
 			     umode_t mode, dev_t dev)
 {
-	struct mpcg_sb_info *sbi = MPCG_SB(sb);
-	unsigned long max = READ_ONCE(sbi->max_inodes);
 	struct inode *inode;
 
-	if (atomic_long_inc_return(&sbi->used_inodes) > max && max)
-		goto fail;
+	if (!mpcg_inode_reserve(sb))
+		return NULL;
 	inode = new_inode(sb);
-	if (!inode)
-		goto fail;
+	if (!inode) {
+		mpcg_inode_unreserve(sb);
+		return NULL;
+	}
 
 	inode->i_ino = get_next_ino();
 	/* From here on, evicting the inode gives its count back. */
@@ -53,6 +84,7 @@ struct inode *mpcg_get_inode(struct super_block *sb, const struct inode *dir,
 	case S_IFREG:
 		inode->i_op = &mpcg_file_inode_operations;
 		inode->i_fop = &mpcg_file_operations;
+		inode->i_mapping->a_ops = &mpcg_aops;
 		if (mpcg_region_init(mpcg_region(inode), sb)) {
 			iput(inode);
 			return NULL;
@@ -63,6 +95,7 @@ struct inode *mpcg_get_inode(struct super_block *sb, const struct inode *dir,
 		inode->i_fop = &simple_dir_operations;
 		/* "." and the entry in the parent. */
 		inc_nlink(inode);
+		inode->i_size = 2 * MPCG_DIRENT_SIZE;
 		break;
 	case S_IFLNK:
 		inode->i_op = &mpcg_symlink_inode_operations;
@@ -72,10 +105,6 @@ struct inode *mpcg_get_inode(struct super_block *sb, const struct inode *dir,
 		break;
 	}
 	return inode;
-
-fail:
-	atomic_long_dec(&sbi->used_inodes);
-	return NULL;
 }
 
 static int mpcg_mknod(struct user_namespace *mnt_userns, struct inode *dir,
@@ -87,6 +116,7 @@ static int mpcg_mknod(struct user_namespace *mnt_userns, struct inode *dir,
 		return -ENOSPC;
 	d_instantiate(dentry, inode);
 	dget(dentry);	/* pinned in the dcache, as in ramfs */
+	dir->i_size += MPCG_DIRENT_SIZE;
 	dir->i_mtime = current_time(dir);
 	dir->i_ctime = dir->i_mtime;
 	return 0;
@@ -127,6 +157,7 @@ static int mpcg_symlink(struct user_namespace *mnt_userns, struct inode *dir,
 	inode->i_size = len - 1;
 	d_instantiate(dentry, inode);
 	dget(dentry);
+	dir->i_size += MPCG_DIRENT_SIZE;
 	dir->i_mtime = current_time(dir);
 	dir->i_ctime = dir->i_mtime;
 	return 0;
@@ -144,15 +175,114 @@ static int mpcg_tmpfile(struct user_namespace *mnt_userns, struct inode *dir,
 	return finish_open_simple(file, 0);
 }
 
+static int mpcg_link(struct dentry *old_dentry, struct inode *dir,
+		     struct dentry *dentry)
+{
+	struct inode *inode = d_inode(old_dentry);
+	int err;
+
+	/* An O_TMPFILE being linked in already holds its inode's count. */
+	if (inode->i_nlink && !mpcg_inode_reserve(inode->i_sb))
+		return -ENOSPC;
+	err = simple_link(old_dentry, dir, dentry);
+	if (err) {
+		if (inode->i_nlink)
+			mpcg_inode_unreserve(inode->i_sb);
+		return err;
+	}
+	dir->i_size += MPCG_DIRENT_SIZE;
+	return 0;
+}
+
+static int mpcg_unlink(struct inode *dir, struct dentry *dentry)
+{
+	struct inode *inode = d_inode(dentry);
+
+	if (inode->i_nlink > 1 && !S_ISDIR(inode->i_mode))
+		mpcg_inode_unreserve(inode->i_sb);
+	dir->i_size -= MPCG_DIRENT_SIZE;
+	return simple_unlink(dir, dentry);
+}
+
+static int mpcg_rmdir(struct inode *dir, struct dentry *dentry)
+{
+	if (!simple_empty(dentry))
+		return -ENOTEMPTY;
+	drop_nlink(d_inode(dentry));
+	drop_nlink(dir);
+	return mpcg_unlink(dir, dentry);
+}
+
+/* Leave a whiteout (a 0/0 character device) where @old_dentry was. */
+static int mpcg_whiteout(struct user_namespace *mnt_userns,
+			 struct inode *old_dir, struct dentry *old_dentry)
+{
+	struct dentry *whiteout;
+	int err;
+
+	whiteout = d_alloc(old_dentry->d_parent, &old_dentry->d_name);
+	if (!whiteout)
+		return -ENOMEM;
+	err = mpcg_mknod(mnt_userns, old_dir, whiteout,
+			 S_IFCHR | WHITEOUT_MODE, WHITEOUT_DEV);
+	dput(whiteout);
+	if (err)
+		return err;
+	/* Hashed while the old dentry is still in place, as tmpfs does. */
+	d_rehash(whiteout);
+	return 0;
+}
+
+static int mpcg_rename(struct user_namespace *mnt_userns,
+		       struct inode *old_dir, struct dentry *old_dentry,
+		       struct inode *new_dir, struct dentry *new_dentry,
+		       unsigned int flags)
+{
+	struct inode *inode = d_inode(old_dentry);
+	bool dirs = S_ISDIR(inode->i_mode);
+	int err;
+
+	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))
+		return -EINVAL;
+	if (flags & RENAME_EXCHANGE)
+		return simple_rename_exchange(old_dir, old_dentry, new_dir,
+					      new_dentry);
+	if (!simple_empty(new_dentry))
+		return -ENOTEMPTY;
+	if (flags & RENAME_WHITEOUT) {
+		err = mpcg_whiteout(mnt_userns, old_dir, old_dentry);
+		if (err)
+			return err;
+	}
+	if (d_really_is_positive(new_dentry)) {
+		mpcg_unlink(new_dir, new_dentry);
+		if (dirs) {
+			drop_nlink(d_inode(new_dentry));
+			drop_nlink(old_dir);
+		}
+	} else if (dirs) {
+		drop_nlink(old_dir);
+		inc_nlink(new_dir);
+	}
+	old_dir->i_size -= MPCG_DIRENT_SIZE;
+	new_dir->i_size += MPCG_DIRENT_SIZE;
+	old_dir->i_ctime = current_time(old_dir);
+	old_dir->i_mtime = old_dir->i_ctime;
+	new_dir->i_ctime = old_dir->i_ctime;
+	new_dir->i_mtime = old_dir->i_ctime;
+	inode->i_ctime = old_dir->i_ctime;
+	return 0;
+}
+
 const struct inode_operations mpcg_dir_inode_operations = {
 	.create		= mpcg_create,
 	.lookup		= simple_lookup,
-	.link		= simple_link,
-	.unlink		= simple_unlink,
+	.link		= mpcg_link,
+	.unlink		= mpcg_unlink,
 	.symlink	= mpcg_symlink,
 	.mkdir		= mpcg_mkdir,
-	.rmdir		= simple_rmdir,
+	.rmdir		= mpcg_rmdir,
 	.mknod		= mpcg_mknod,
-	.rename		= simple_rename,	/* NOREPLACE and EXCHANGE too */
+	.rename		= mpcg_rename,
 	.tmpfile	= mpcg_tmpfile,
 };

@@ -267,6 +267,9 @@ void mpcg_region_truncate(struct mpcg_region *r, loff_t newsize);
 void mpcg_region_punch(struct mpcg_region *r, loff_t start, loff_t end);
 int mpcg_region_allocate(struct mpcg_region *r, loff_t start, loff_t end,
 			 struct mpcg_member *toucher);
+int mpcg_region_reserve_check(struct mpcg_region *r, loff_t start, loff_t end);
+loff_t mpcg_region_seek(struct mpcg_region *r, loff_t offset, int whence,
+			loff_t size);
 void mpcg_map_chunk(struct mpcg_region *r, struct vm_area_struct *vma,
 		    struct page *page);
 int mpcg_chunk_move(struct mpcg_region *r, unsigned long ci,

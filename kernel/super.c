@@ -280,25 +280,27 @@ static int mpcg_reconfigure(struct fs_context *fc)
 {
 	struct mpcg_fs_context *ctx = fc->fs_private;
 	struct mpcg_sb_info *sbi = MPCG_SB(fc->root->d_sb);
+	unsigned long max_chunks = 0;
 
+	/* Check everything before changing anything. */
 	if ((ctx->seen & BIT(Opt_chunk)) && ctx->chunk_shift != sbi->chunk_shift)
 		return invalfc(fc, "chunk cannot be changed on remount");
 	if (ctx->seen & BIT(Opt_size)) {
-		unsigned long max = mpcg_size_to_chunks(ctx->size,
-							sbi->chunk_shift);
-
-		if (max && max < atomic_long_read(&sbi->used_chunks))
+		max_chunks = mpcg_size_to_chunks(ctx->size, sbi->chunk_shift);
+		if (max_chunks &&
+		    max_chunks < atomic_long_read(&sbi->used_chunks))
 			return invalfc(fc, "size=%llu is below the memory in use",
 				       ctx->size);
-		WRITE_ONCE(sbi->max_chunks, max);
 	}
-	if (ctx->seen & BIT(Opt_nr_inodes)) {
-		if (ctx->nr_inodes &&
-		    ctx->nr_inodes < atomic_long_read(&sbi->used_inodes))
-			return invalfc(fc, "nr_inodes=%lu is below the inodes in use",
-				       ctx->nr_inodes);
+	if ((ctx->seen & BIT(Opt_nr_inodes)) && ctx->nr_inodes &&
+	    ctx->nr_inodes < atomic_long_read(&sbi->used_inodes))
+		return invalfc(fc, "nr_inodes=%lu is below the inodes in use",
+			       ctx->nr_inodes);
+
+	if (ctx->seen & BIT(Opt_size))
+		WRITE_ONCE(sbi->max_chunks, max_chunks);
+	if (ctx->seen & BIT(Opt_nr_inodes))
 		WRITE_ONCE(sbi->max_inodes, ctx->nr_inodes);
-	}
 	/* The policy of regions created from now on. */
 	if (ctx->seen & BIT(Opt_policy))
 		WRITE_ONCE(sbi->policy, ctx->policy);
