@@ -15,14 +15,15 @@
 KDIR ?= $(shell tools/kdir 2>/dev/null)
 BUILD := build
 KSFT_INC := $(BUILD)/ksft-include
-SELFTESTS := fs_test
+SELFTESTS := fs_test engine_test engine_abi_test fs_semantics_test fsx_test shm_test fuzz_test perm_test
 SELFTEST_BINS := $(addprefix $(BUILD)/selftests/,$(SELFTESTS))
 USER_CFLAGS := -O2 -g -Wall -Wextra -Werror $(CFLAGS)
 VM_RUN := tools/testing/vm-run
 
 .PHONY: all module selftests deps check check-debug demo clean
+.PHONY: tools install uninstall check-host tools-force
 
-all: module selftests
+all: module selftests tools
 
 deps:
 	@tools/deps
@@ -41,11 +42,128 @@ $(BUILD)/selftests/%: selftests/%.c selftests/mpcg_util.h uapi/linux/mpcg.h \
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -isystem $(KSFT_INC) -o $@ $<
 
+# The tracepoint and bpftrace selftest (a script) and the scenario it runs,
+# built outside build/selftests, where run.sh runs every program.
+selftests: $(BUILD)/selftests/trace_test $(BUILD)/selftests-helpers/trace_scenario
+
+$(BUILD)/selftests/trace_test: selftests/trace_test.sh
+	@mkdir -p $(@D)
+	install -m 755 $< $@
+
+$(BUILD)/selftests-helpers/trace_scenario: selftests/trace_scenario.c uapi/linux/mpcg.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $<
+
+# ---- userspace tools: libmpcg, mpcgctl, man pages, install, DKMS ----------
+#
+#   make tools        build/lib/libmpcg.{a,so*}, build/lib/mpcg.pc, build/bin/mpcgctl
+#   make install      the module into /lib/modules/<release of KDIR>/updates
+#                     (then depmod), mpcgctl, libmpcg, headers, mpcg.pc and the
+#                     man pages under PREFIX (default /usr/local); DESTDIR is
+#                     honoured (and then depmod and ldconfig are not run)
+#   make uninstall    removes what install installed
+#   make check-host   host-side tests: make install DESTDIR=..., dkms build
+#                     (part of make check)
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+KREL ?= $(shell sed -n 's/.*UTS_RELEASE "\(.*\)".*/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+MODULEDIR ?= /lib/modules/$(KREL)/updates
+TOOLS_CFLAGS = $(USER_CFLAGS) -Iuapi -Itools/lib -DMPCG_VERSION='"$(VERSION)"'
+LIB_DIR := $(BUILD)/lib
+LIBMPCG_SO := libmpcg.so.$(VERSION)
+MPCGCTL_SRCS := $(wildcard tools/mpcgctl/*.c)
+
+tools: $(LIB_DIR)/libmpcg.a $(LIB_DIR)/libmpcg.so $(LIB_DIR)/mpcg.pc \
+       $(BUILD)/bin/mpcgctl
+
+$(LIB_DIR)/libmpcg.o: tools/lib/libmpcg.c tools/lib/mpcg.h uapi/linux/mpcg.h dkms.conf
+	@mkdir -p $(@D)
+	$(CC) $(TOOLS_CFLAGS) -fPIC -c -o $@ $<
+
+$(LIB_DIR)/libmpcg.a: $(LIB_DIR)/libmpcg.o
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(LIB_DIR)/$(LIBMPCG_SO): $(LIB_DIR)/libmpcg.o
+	$(CC) $(USER_CFLAGS) $(LDFLAGS) -shared -Wl,-soname,libmpcg.so.0 -o $@ $^
+
+$(LIB_DIR)/libmpcg.so: $(LIB_DIR)/$(LIBMPCG_SO)
+	ln -sf $(LIBMPCG_SO) $(LIB_DIR)/libmpcg.so.0
+	ln -sf libmpcg.so.0 $@
+
+# Rewritten only when PREFIX and friends change what it says.
+$(LIB_DIR)/mpcg.pc: tools/lib/mpcg.pc.in dkms.conf tools-force
+	@mkdir -p $(@D)
+	@sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' \
+		$< >$@.tmp && if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+
+tools-force:
+
+# mpcgctl links libmpcg statically: it runs from build/bin and from any
+# PREFIX without the shared library being on the loader's path.
+$(BUILD)/bin/mpcgctl: $(MPCGCTL_SRCS) tools/mpcgctl/mpcgctl.h tools/lib/mpcg.h \
+		      uapi/linux/mpcg.h $(LIB_DIR)/libmpcg.a
+	@mkdir -p $(@D)
+	$(CC) $(TOOLS_CFLAGS) $$(pkg-config --cflags smartcols) $(LDFLAGS) -o $@ \
+		$(MPCGCTL_SRCS) $(LIB_DIR)/libmpcg.a $$(pkg-config --libs smartcols) -lm
+
+# The mpcgctl selftest (run in the VM by selftests/run.sh).
+selftests: $(BUILD)/selftests/mpcgctl_test
+
+$(BUILD)/selftests/mpcgctl_test: selftests/mpcgctl_test.sh selftests/mpcgctl_check.py \
+				 $(BUILD)/bin/mpcgctl
+	@mkdir -p $(@D)
+	install -m 755 $< $@
+
+install: module tools
+	@if [ -z "$(KREL)" ]; then echo "install: cannot tell the kernel release of KDIR=$(KDIR)" >&2; exit 1; fi
+	install -d $(DESTDIR)$(MODULEDIR) $(DESTDIR)$(SBINDIR) \
+		$(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/linux \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 644 $(BUILD)/kernel/mpcg.ko $(DESTDIR)$(MODULEDIR)/mpcg.ko
+	install -m 755 $(BUILD)/bin/mpcgctl $(DESTDIR)$(SBINDIR)/mpcgctl
+	install -m 755 $(LIB_DIR)/$(LIBMPCG_SO) $(DESTDIR)$(LIBDIR)/$(LIBMPCG_SO)
+	ln -sf $(LIBMPCG_SO) $(DESTDIR)$(LIBDIR)/libmpcg.so.0
+	ln -sf libmpcg.so.0 $(DESTDIR)$(LIBDIR)/libmpcg.so
+	install -m 644 $(LIB_DIR)/libmpcg.a $(DESTDIR)$(LIBDIR)/libmpcg.a
+	install -m 644 tools/lib/mpcg.h $(DESTDIR)$(INCLUDEDIR)/mpcg.h
+	install -m 644 uapi/linux/mpcg.h $(DESTDIR)$(INCLUDEDIR)/linux/mpcg.h
+	install -m 644 $(LIB_DIR)/mpcg.pc $(DESTDIR)$(LIBDIR)/pkgconfig/mpcg.pc
+	install -m 644 docs/man/mpcg.5 $(DESTDIR)$(MANDIR)/man5/mpcg.5
+	install -m 644 docs/man/mpcgctl.8 $(DESTDIR)$(MANDIR)/man8/mpcgctl.8
+	@if [ -z "$(DESTDIR)" ]; then echo "depmod -a $(KREL) && ldconfig"; \
+		depmod -a $(KREL) && ldconfig; fi
+
+uninstall:
+	@if [ -z "$(KREL)" ]; then echo "uninstall: cannot tell the kernel release of KDIR=$(KDIR)" >&2; exit 1; fi
+	rm -f $(DESTDIR)$(MODULEDIR)/mpcg.ko $(DESTDIR)$(SBINDIR)/mpcgctl \
+		$(DESTDIR)$(LIBDIR)/$(LIBMPCG_SO) $(DESTDIR)$(LIBDIR)/libmpcg.so.0 \
+		$(DESTDIR)$(LIBDIR)/libmpcg.so $(DESTDIR)$(LIBDIR)/libmpcg.a \
+		$(DESTDIR)$(INCLUDEDIR)/mpcg.h $(DESTDIR)$(INCLUDEDIR)/linux/mpcg.h \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/mpcg.pc \
+		$(DESTDIR)$(MANDIR)/man5/mpcg.5 $(DESTDIR)$(MANDIR)/man8/mpcgctl.8
+	@rmdir $(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(MODULEDIR) 2>/dev/null || true
+	@if [ -z "$(DESTDIR)" ]; then echo "depmod -a $(KREL) && ldconfig"; \
+		depmod -a $(KREL) && ldconfig; fi
+
+check-host:
+	@tools/deps
+	@$(MAKE) --no-print-directory all
+	selftests/host/install_test.sh
+	selftests/host/dkms_test.sh
+
+# ---- end of userspace tools ------------------------------------------------
+
 check:
 	@tools/deps
 	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory check-host
 	tools/testing/vm-run-test
-	$(VM_RUN) -- selftests/run.sh $(BUILD)/selftests
+	$(VM_RUN) --timeout 3600 -- selftests/run.sh $(BUILD)/selftests
 
 check-debug:
 	@tools/deps
@@ -53,8 +171,8 @@ check-debug:
 	@kd=$$(tools/testing/debug-kernel) && \
 	tools/build-module $$kd $(BUILD)/kernel-debug && \
 	$(VM_RUN) --kernel $$kd/arch/x86/boot/bzImage \
-		--module $(BUILD)/kernel-debug/mpcg.ko --kmemleak --timeout 3000 \
-		-- selftests/run.sh $(BUILD)/selftests
+		--module $(BUILD)/kernel-debug/mpcg.ko --kmemleak --timeout 4800 \
+		--env MPCG_TEST_TIMEOUT=1800 -- selftests/run.sh $(BUILD)/selftests
 
 demo:
 	@tools/deps
@@ -63,3 +181,23 @@ demo:
 
 clean:
 	rm -rf $(BUILD)
+
+# ---- benchmarks -------------------------------------------------------------
+#   make bench [BENCH_ARGS="--size 256 --reps 3"]
+#   mpcg against tmpfs in the VM (see docs/benchmarks.md)
+BENCH_ARGS ?= --size 128 --reps 3
+.PHONY: bench
+bench:
+	@tools/deps
+	@$(MAKE) --no-print-directory module
+	@mkdir -p $(BUILD)/tools
+	$(CC) $(USER_CFLAGS) -o $(BUILD)/tools/mpcg-bench tools/bench/mpcg-bench.c
+	@MPCG_KCFLAGS=-DMPCG_NO_TRACEPOINTS tools/build-module $(KDIR) $(BUILD)/kernel-notrace
+	tools/bench/run $(BUILD) $(BENCH_ARGS)
+
+# The module unload selftest (a script, run in the VM by selftests/run.sh).
+selftests: $(BUILD)/selftests/unload_test
+
+$(BUILD)/selftests/unload_test: selftests/unload_test.sh
+	@mkdir -p $(@D)
+	install -m 755 $< $@
