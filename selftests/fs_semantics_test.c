@@ -166,24 +166,6 @@ static int mkfile(const char *path, mode_t mode, size_t len, unsigned int seed)
 	return close(fd);
 }
 
-static int fill(int fd, off_t off, size_t len, unsigned int seed)
-{
-	unsigned char buf[8192];
-	size_t done = 0;
-
-	while (done < len) {
-		size_t n = len - done < sizeof(buf) ? len - done : sizeof(buf);
-		size_t i;
-
-		for (i = 0; i < n; i++)
-			buf[i] = pattern(off + done + i, seed);
-		if (pwrite(fd, buf, n, off + done) != (ssize_t)n)
-			return -1;
-		done += n;
-	}
-	return 0;
-}
-
 /*
  * Check [off, off + len) of @fd is pattern(seed), or zero if !seed.
  * Returns -1 if it is, else the offset of the first wrong byte.
@@ -1204,7 +1186,7 @@ TEST_F(fsm, timestamps_fallocate)
 
 	fd = open(P(d, "f"), O_RDWR | O_CREAT, 0644);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fill(fd, 0, 3 * PG, 1));
+	ASSERT_EQ(0, pattern_fill(fd, 0, 3 * PG, 1));
 	ASSERT_EQ(0, set_past(P(d, "f")));
 	c0 = ctime_of(P(d, "f"));
 	tick();
@@ -1245,7 +1227,7 @@ TEST_F(fsm, tmpfile)
 	ffree1 = fs_ffree(d);
 	EXPECT_EQ(ffree0 - 1, ffree1);
 	/* A full region: data, truncate, mmap. */
-	ASSERT_EQ(0, fill(fd, 0, 3 * PG + 17, 4));
+	ASSERT_EQ(0, pattern_fill(fd, 0, 3 * PG + 17, 4));
 	ASSERT_EQ(0, ftruncate(fd, 8 * PG));
 	{
 		unsigned char *p = mmap(NULL, 8 * PG, PROT_READ | PROT_WRITE,
@@ -1307,7 +1289,7 @@ TEST_F(fsm, tmpfile)
 	EXPECT_LE(0, fd2);
 	close(fd2);
 	/* Closing an unlinked one gives its inode (and memory) back. */
-	ASSERT_EQ(0, fill(fd, 0, 2 * MiB, 4));
+	ASSERT_EQ(0, pattern_fill(fd, 0, 2 * MiB, 4));
 	close(fd);
 	EXPECT_EQ(ffree0 - 3, fs_ffree(d));	/* named, empty_path, sub */
 	EXPECT_EQ(fs_total(d) - units(variant->gran, 0, 8 * PG),
@@ -1361,7 +1343,7 @@ TEST_F(fsm, fallocate_allocates)
 	ASSERT_EQ(0, fallocate(fd, 0, 400000, 1));
 	EXPECT_EQ(400001, file_size(P(d, "f")));
 	/* The allocated range is usable memory: write, mmap. */
-	ASSERT_EQ(0, fill(fd, 100000, 300001, 6));
+	ASSERT_EQ(0, pattern_fill(fd, 100000, 300001, 6));
 	{
 		unsigned char *p = mmap(NULL, 400001, PROT_READ, MAP_SHARED,
 					fd, 0);
@@ -1383,7 +1365,7 @@ TEST_F(fsm, fallocate_keep_size)
 
 	fd = open(P(d, "f"), O_RDWR | O_CREAT, 0644);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fill(fd, 0, 1000, 2));
+	ASSERT_EQ(0, pattern_fill(fd, 0, 1000, 2));
 	EXPECT_EQ(0, fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 4 * MiB))
 		TH_LOG("KEEP_SIZE: %s", strerror(errno));
 	EXPECT_EQ(1000, file_size(P(d, "f")));
@@ -1401,7 +1383,7 @@ TEST_F(fsm, fallocate_errors)
 
 	fd = open(P(d, "f"), O_RDWR | O_CREAT, 0644);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fill(fd, 0, 10000, 3));
+	ASSERT_EQ(0, pattern_fill(fd, 0, 10000, 3));
 	EXPECT_EQ(-1, fallocate(fd, 0, 0, 0));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(-1, fallocate(fd, 0, -1, 10));
@@ -1500,7 +1482,7 @@ TEST_F(fsm, efbig)
 
 	fd = open(P(d, "f"), O_RDWR | O_CREAT, 0644);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fill(fd, 0, 100000, 8));
+	ASSERT_EQ(0, pattern_fill(fd, 0, 100000, 8));
 	a.fd = fd;
 	a.what = 0;
 	EXPECT_EQ(EFBIG, in_child(fsize_limited, &a));
@@ -1570,7 +1552,7 @@ TEST_F(fsm, punch_hole)
 	free0 = fs_free(d);
 	fd = open(P(d, "f"), O_RDWR | O_CREAT, 0644);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fill(fd, 0, size, 9));
+	ASSERT_EQ(0, pattern_fill(fd, 0, size, 9));
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	EXPECT_EQ(-1, check_mem(p, 0, size, 9));
@@ -1593,7 +1575,7 @@ TEST_F(fsm, punch_hole)
 	EXPECT_EQ(-1, check_mem(p, off + len, size - off - len, 9));
 
 	/* The hole fills again, through write and through the mapping. */
-	ASSERT_EQ(0, fill(fd, off, 100, 9));
+	ASSERT_EQ(0, pattern_fill(fd, off, 100, 9));
 	p[off + len - 1] = pattern(off + len - 1, 9);
 	EXPECT_EQ(-1, check(fd, off, 100, 9));
 	EXPECT_EQ(-1, check(fd, off + 100, len - 101, 0));
@@ -1625,7 +1607,7 @@ TEST_F(fsm, punch_hole)
 	munmap(p, size);
 	/* Aligned to the unit: everything goes. */
 	ASSERT_EQ(0, ftruncate(fd, 2 * 2 * MiB));
-	ASSERT_EQ(0, fill(fd, 0, 4 * MiB, 3));
+	ASSERT_EQ(0, pattern_fill(fd, 0, 4 * MiB, 3));
 	EXPECT_EQ(0, fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 			       0, 4 * MiB));
 	EXPECT_EQ(0, fd_blocks(fd));
@@ -1644,7 +1626,7 @@ TEST_F(fsm, map_private)
 
 	fd = open(P(d, "f"), O_RDWR | O_CREAT, 0644);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fill(fd, 0, size, 5));
+	ASSERT_EQ(0, pattern_fill(fd, 0, size, 5));
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	q = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
@@ -1660,12 +1642,12 @@ TEST_F(fsm, map_private)
 	EXPECT_EQ('X', p[99]);
 	EXPECT_EQ(pattern(100, 5), p[100]);
 	/* Pages not written privately follow the file. */
-	ASSERT_EQ(0, fill(fd, PG, PG, 6));	/* page 1: read before */
-	ASSERT_EQ(0, fill(fd, 3 * PG, PG, 6));	/* page 3: read before */
+	ASSERT_EQ(0, pattern_fill(fd, PG, PG, 6));	/* page 1: read before */
+	ASSERT_EQ(0, pattern_fill(fd, 3 * PG, PG, 6));	/* page 3: read before */
 	EXPECT_EQ(-1, check_mem(p, PG, PG, 6));
 	EXPECT_EQ(-1, check_mem(p, 3 * PG, PG, 6));
 	/* A private copy does not. */
-	ASSERT_EQ(0, fill(fd, 0, PG, 7));
+	ASSERT_EQ(0, pattern_fill(fd, 0, PG, 7));
 	EXPECT_EQ('X', p[0]);
 	EXPECT_EQ(pattern(200, 5), p[200]);
 
@@ -1737,7 +1719,7 @@ TEST_F(fsm, map_private_holes)
 	EXPECT_EQ(SIGBUS, read_sig(p + 4 * PG));
 	ASSERT_EQ(0, ftruncate(fd, 8 * PG));	/* grows: now reachable */
 	EXPECT_EQ(0, read_sig(p + 6 * PG));
-	ASSERT_EQ(0, fill(fd, 6 * PG, PG, 3));
+	ASSERT_EQ(0, pattern_fill(fd, 6 * PG, PG, 3));
 	EXPECT_EQ(pattern(6 * PG + 7, 3), p[6 * PG + 7]);
 	EXPECT_EQ('h', p[2 * PG]);
 	munmap(p, 8 * PG);
@@ -1904,7 +1886,7 @@ TEST_F(fsm, remount)
 			      "size=8M,nr_inodes=16"));
 	fd = open(P(d2, "f"), O_RDWR | O_CREAT, 0644);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fill(fd, 0, 4 * MiB, 7));
+	ASSERT_EQ(0, pattern_fill(fd, 0, 4 * MiB, 7));
 
 	/* Below what is in use: EINVAL, nothing changes. */
 	EXPECT_EQ(-1, remount(d2, "size=2M"));
@@ -2004,7 +1986,7 @@ TEST_F(fsm, sendfile_splice)
 
 	src = open(P(d, "src"), O_RDWR | O_CREAT, 0644);
 	ASSERT_LE(0, src);
-	ASSERT_EQ(0, fill(src, 0, size, 11));
+	ASSERT_EQ(0, pattern_fill(src, 0, size, 11));
 	dst = open(P(d, "dst"), O_RDWR | O_CREAT, 0644);
 	ASSERT_LE(0, dst);
 
@@ -2065,7 +2047,7 @@ TEST_F(fsm, sendfile_splice)
 	tfd = mkstemp(tpath);
 	ASSERT_LE(0, tfd);
 	unlink(tpath);
-	ASSERT_EQ(0, fill(tfd, 0, 70000, 13));
+	ASSERT_EQ(0, pattern_fill(tfd, 0, 70000, 13));
 	off = 0;
 	ASSERT_EQ(0, ftruncate(dst, 0));
 	ASSERT_EQ(0, lseek(dst, 0, SEEK_SET));
@@ -2106,7 +2088,7 @@ TEST_F(fsm, sync_calls)
 
 	fd = open(P(d, "f"), O_RDWR | O_CREAT, 0644);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fill(fd, 0, 3 * PG, 1));
+	ASSERT_EQ(0, pattern_fill(fd, 0, 3 * PG, 1));
 	EXPECT_EQ(0, fsync(fd));
 	EXPECT_EQ(0, fdatasync(fd));
 	EXPECT_EQ(0, syncfs(fd));
@@ -2151,7 +2133,7 @@ TEST_F(fsm, enospc)
 	ASSERT_EQ(0, fs_mount(variant, d2, sizeof(self->dir2), "size=4M"));
 	fd = open(P(d2, "f"), O_RDWR | O_CREAT, 0644);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fill(fd, 0, 4 * MiB - 200, 3));
+	ASSERT_EQ(0, pattern_fill(fd, 0, 4 * MiB - 200, 3));
 	EXPECT_EQ(0, fs_free(d2));
 	memset(buf, 0xee, sizeof(buf));
 	/* Crossing into space there is not: short. */
@@ -2192,7 +2174,7 @@ TEST_F(fsm, enospc)
 	EXPECT_EQ(2 * MiB, fs_free(d2));
 	EXPECT_EQ(0, write_sig(p));
 	EXPECT_EQ(0x5a, p[0]);
-	ASSERT_EQ(0, fill(g, PG, 1 * MiB, 4));
+	ASSERT_EQ(0, pattern_fill(g, PG, 1 * MiB, 4));
 	EXPECT_EQ(2 * MiB - units(gran, 0, 1 * MiB + PG), fs_free(d2));
 	EXPECT_EQ(-1, check(fd, 0, 2 * MiB, 3));
 	EXPECT_EQ(-1, check(g, PG, 1 * MiB, 4));
@@ -2218,7 +2200,7 @@ TEST_F(fsm, enospc_fallocate)
 	EXPECT_EQ(0, file_size(P(d2, "f")));
 	EXPECT_EQ(0, fd_blocks(fd));
 	EXPECT_EQ(4 * MiB, fs_free(d2));
-	ASSERT_EQ(0, fill(fd, 0, 2 * MiB, 5));
+	ASSERT_EQ(0, pattern_fill(fd, 0, 2 * MiB, 5));
 	/* Partly possible: all or nothing. */
 	EXPECT_EQ(-1, fallocate(fd, 0, 1 * MiB, 4 * MiB));
 	EXPECT_EQ(ENOSPC, errno);
@@ -2320,7 +2302,7 @@ TEST_F(fsm, partial_writes)
 
 	fd = open(P(d, "f"), O_RDWR | O_CREAT, 0644);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fill(fd, 0, 3 * PG, 1));
+	ASSERT_EQ(0, pattern_fill(fd, 0, 3 * PG, 1));
 	/* A source buffer whose second page is not readable. */
 	src = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -2546,7 +2528,7 @@ TEST_F(fsm, madvise_mlock_mremap)
 
 	fd = open(P(d, "f"), O_RDWR | O_CREAT, 0644);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fill(fd, 0, len, 4));
+	ASSERT_EQ(0, pattern_fill(fd, 0, len, 4));
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	if (madvise(p, len, MADV_NORMAL) && errno == ENOSYS)

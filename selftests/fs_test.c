@@ -81,25 +81,6 @@ static int create_file(const char *dir, const char *name, off_t size)
 	return fd;
 }
 
-/* Fill [off, off + len) of @fd with pattern(seed) through pwrite. */
-static int fill(int fd, off_t off, size_t len, unsigned int seed)
-{
-	unsigned char buf[8192];
-	size_t done = 0;
-
-	while (done < len) {
-		size_t n = len - done < sizeof(buf) ? len - done : sizeof(buf);
-		size_t i;
-
-		for (i = 0; i < n; i++)
-			buf[i] = pattern(off + done + i, seed);
-		if (pwrite(fd, buf, n, off + done) != (ssize_t)n)
-			return -1;
-		done += n;
-	}
-	return 0;
-}
-
 /* Check [off, off + len) of @fd against pattern(seed), or zero if !seed. */
 static int verify(int fd, off_t off, size_t len, unsigned int seed)
 {
@@ -219,7 +200,7 @@ TEST(remount_size)
 	ASSERT_EQ(0, mpcg_mount(dir, sizeof(dir), "size=4M,chunk=1M"));
 	fd = create_file(dir, "f", 0);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fill(fd, 0, 3 * MiB, 1));
+	ASSERT_EQ(0, pattern_fill(fd, 0, 3 * MiB, 1));
 	/* Below what is in use: refused, limit unchanged. */
 	EXPECT_EQ(-1, mount(NULL, dir, NULL, MS_REMOUNT, "size=2M"));
 	EXPECT_EQ(EINVAL, errno);
@@ -306,7 +287,7 @@ TEST_F(mnt, write_read_roundtrip)
 
 	fd = create_file(self->dir, "f", 0);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fill(fd, off, len, 7));
+	ASSERT_EQ(0, pattern_fill(fd, off, len, 7));
 	ASSERT_EQ(0, fstat(fd, &st));
 	EXPECT_EQ(off + (off_t)len, st.st_size);
 	EXPECT_EQ(0, verify(fd, off, len, 7));
@@ -388,7 +369,7 @@ TEST_F(mnt, shared_mapping_across_processes)
 	fd = create_file(self->dir, "shared", 0);
 	ASSERT_LE(0, fd);
 	/* write() here, read through another process's mapping ... */
-	ASSERT_EQ(0, fill(fd, 0, x.len, x.seed));
+	ASSERT_EQ(0, pattern_fill(fd, 0, x.len, x.seed));
 	/* ... which writes through the mapping; read() sees it here. */
 	ASSERT_EQ(0, cg_run(NULL, map_check_and_write, &x));
 	EXPECT_EQ(0, verify(fd, 0, x.len, x.seed + 1));
@@ -458,7 +439,7 @@ TEST(enospc_past_size)
 	ASSERT_EQ(0, mpcg_mount(dir, sizeof(dir), "size=1M,chunk=256k"));
 	fd = create_file(dir, "f", 0);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fill(fd, 0, 1 * MiB, 9));
+	ASSERT_EQ(0, pattern_fill(fd, 0, 1 * MiB, 9));
 	memset(buf, 1, sizeof(buf));
 	EXPECT_EQ(-1, pwrite(fd, buf, sizeof(buf), 1 * MiB));
 	EXPECT_EQ(ENOSPC, errno);
@@ -483,11 +464,11 @@ TEST(enospc_past_size)
 	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS);
 	/* Other files get ENOSPC as well; freeing space makes room again. */
 	ASSERT_EQ(0, ftruncate(fd, 512 * KiB));
-	EXPECT_EQ(0, fill(fd, 0, 512 * KiB, 9));
+	EXPECT_EQ(0, pattern_fill(fd, 0, 512 * KiB, 9));
 	close(fd);
 	fd = create_file(dir, "g", 0);
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(0, fill(fd, 0, 512 * KiB, 4));
+	EXPECT_EQ(0, pattern_fill(fd, 0, 512 * KiB, 4));
 	EXPECT_EQ(-1, pwrite(fd, buf, 1, 512 * KiB));
 	EXPECT_EQ(ENOSPC, errno);
 	close(fd);
@@ -651,7 +632,7 @@ TEST_F(mnt, truncate_frees_and_zeroes)
 	ASSERT_LE(0, fd);
 	a0 = cg_charge(a);
 	ASSERT_EQ(0, cg_run(a, touch_chunks, &t));
-	ASSERT_EQ(0, fill(fd, 0, 8 * self->chunk, 5));
+	ASSERT_EQ(0, pattern_fill(fd, 0, 8 * self->chunk, 5));
 
 	/* Cut inside chunk 2: chunks 3..7 are freed, a is refunded. */
 	ASSERT_EQ(0, ftruncate(fd, cut));

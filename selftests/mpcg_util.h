@@ -302,6 +302,25 @@ static inline unsigned char pattern(off_t off, unsigned int seed)
 	return (unsigned char)(x ^ (x >> 13) ^ (x >> 24));
 }
 
+/* Fill [off, off + len) of @fd with pattern(seed) through pwrite. */
+static inline int pattern_fill(int fd, off_t off, size_t len, unsigned int seed)
+{
+	unsigned char buf[8192];
+	size_t done = 0;
+
+	while (done < len) {
+		size_t n = len - done < sizeof(buf) ? len - done : sizeof(buf);
+		size_t i;
+
+		for (i = 0; i < n; i++)
+			buf[i] = pattern(off + done + i, seed);
+		if (pwrite(fd, buf, n, off + done) != (ssize_t)n)
+			return -1;
+		done += n;
+	}
+	return 0;
+}
+
 /*
  * ---- The engine: ioctls, test cgroups, worker processes, and the checker
  * of the invariants that hold after every reassessment. ----
