@@ -221,6 +221,15 @@ int mpcg_region_init(struct mpcg_region *r, struct super_block *sb)
 	struct mem_cgroup *memcg;
 	int err;
 
+	/* The inode cache does not zero objects it hands out again. */
+	memset(r->members, 0, sizeof(r->members));
+	r->owner = NULL;
+	r->active = 0;
+	r->nr_attachments = 0;
+	r->backoff = 0;
+	r->reassessments = 0;
+	r->chunks_moved = 0;
+	r->shortfall = 0;
 	spin_lock_init(&r->lock);
 	INIT_LIST_HEAD(&r->attachments);
 	mutex_init(&r->reassess_lock);
