@@ -272,8 +272,10 @@ out:
 	return err;
 }
 
-/* SEEK_DATA and SEEK_HOLE at chunk granularity: a hole is a chunk that
- * is not resident. */
+/*
+ * SEEK_DATA and SEEK_HOLE at chunk granularity: a hole is a chunk that
+ * is not resident.
+ */
 static loff_t mpcg_llseek(struct file *file, loff_t offset, int whence)
 {
 	struct inode *inode = file_inode(file);
