@@ -92,8 +92,10 @@ static struct mpcg_pages *mpcg_pages_alloc(unsigned int order, gfp_t gfp)
 				split_page(page, piece_order);
 			pages->piece[i] = page;
 		}
-		if (i == n)
+		if (i == n) {
+			mpcg_objects_add(MPCG_OBJ_PAGES, 1L << order);
 			return pages;
+		}
 		mpcg_pages_put(pages, i);
 		kfree(pages);
 		if (!piece_order || fatal_signal_pending(current))
@@ -255,6 +257,7 @@ static int mpcg_chunk_create(struct mpcg_region *r, unsigned long ci,
 	old = xa_cmpxchg(&r->chunks, ci, NULL, chunk, GFP_KERNEL);
 	if (!old) {
 		atomic_long_inc(&r->nr_chunks);
+		mpcg_objects_add(MPCG_OBJ_CHUNKS, 1);
 		atomic_long_inc(&toucher->nr_touched);
 		mpcg_paid_add(toucher, 1);
 		up_read(&r->chunk_sem);
@@ -268,6 +271,7 @@ static int mpcg_chunk_create(struct mpcg_region *r, unsigned long ci,
 	mpcg_pages_set_owner(pages, pages_per_chunk(r), NULL, NULL);
 	mpcg_pages_put(pages, 1U << (chunk_order(r) - pages->order));
 	kfree(pages);
+	mpcg_objects_add(MPCG_OBJ_PAGES, -(1L << chunk_order(r)));
 out_chunk:
 	kfree(chunk);
 out_space:
@@ -463,6 +467,8 @@ static void mpcg_chunk_remove(struct mpcg_region *r, unsigned long ci,
 	kfree_rcu(pages, rcu);
 	kfree_rcu(chunk, rcu);
 	atomic_long_dec(&r->nr_chunks);
+	mpcg_objects_add(MPCG_OBJ_CHUNKS, -1);
+	mpcg_objects_add(MPCG_OBJ_PAGES, -(long)n);
 	mpcg_space_uncharge(MPCG_SB(inode->i_sb));
 	if (unmap != MPCG_NO_UNMAP)
 		mpcg_region_changed(r);
@@ -760,6 +766,7 @@ int mpcg_chunk_move(struct mpcg_region *r, unsigned long ci,
 	mpcg_unlock_range(old, 0, n);
 	mpcg_pages_put(old, 1U << (chunk_order(r) - old->order));
 	kfree_rcu(old, rcu);
+	mpcg_objects_add(MPCG_OBJ_PAGES, -(long)n);
 
 	from = r->members[chunk->payer];
 	WRITE_ONCE(chunk->payer, to->slot);

@@ -22,12 +22,14 @@ static int __init mpcg_init(void)
 		return err;
 	}
 	mpcg_members_init();
+	mpcg_stats_init();
 	return 0;
 }
 
 static void __exit mpcg_exit(void)
 {
 	mpcg_fs_exit();
+	mpcg_stats_exit();
 	mpcg_members_exit();
 	mpcg_ctl_exit();
 }

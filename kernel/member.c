@@ -119,6 +119,7 @@ static struct mpcg_member *mpcg_member_get(struct mpcg_region *r,
 	r->members[slot] = m;
 	spin_unlock(&r->lock);
 	hlist_add_head(&m->index_node, mpcg_index_bucket(m->cgroup_id));
+	mpcg_objects_add(MPCG_OBJ_MEMBERS, 1);
 	return m;
 }
 
@@ -138,6 +139,7 @@ void mpcg_member_free_unused(struct mpcg_region *r, struct mpcg_member *m)
 	hlist_del(&m->index_node);
 	css_put(&m->memcg->css);
 	kfree(m);
+	mpcg_objects_add(MPCG_OBJ_MEMBERS, -1);
 }
 
 /**
@@ -221,6 +223,8 @@ int mpcg_region_init(struct mpcg_region *r, struct super_block *sb)
 	struct mem_cgroup *memcg;
 	int err;
 
+	/* Counted until mpcg_region_destroy(), even if this fails. */
+	mpcg_objects_add(MPCG_OBJ_REGIONS, 1);
 	/* The inode cache does not zero objects it hands out again. */
 	memset(r->members, 0, sizeof(r->members));
 	r->owner = NULL;
@@ -282,9 +286,11 @@ void mpcg_region_destroy(struct mpcg_region *r)
 		hlist_del(&m->index_node);
 		css_put(&m->memcg->css);
 		kfree(m);
+		mpcg_objects_add(MPCG_OBJ_MEMBERS, -1);
 	}
 	r->owner = NULL;
 	mutex_unlock(&mpcg_index_lock);
+	mpcg_objects_add(MPCG_OBJ_REGIONS, -1);
 }
 
 /**
@@ -341,6 +347,7 @@ struct mpcg_attachment *mpcg_attach(struct mpcg_region *r, unsigned int kind,
 	a->member = member;
 	list_add_tail(&a->node, &r->attachments);
 	r->nr_attachments++;
+	mpcg_objects_add(MPCG_OBJ_ATTACHMENTS, 1);
 	joined = !test_and_set_bit(member->slot, &r->active);
 	members = hweight_long(r->active);
 	spin_unlock(&r->lock);
@@ -370,6 +377,7 @@ void mpcg_detach(struct mpcg_attachment *a)
 	spin_lock(&r->lock);
 	list_del(&a->node);
 	r->nr_attachments--;
+	mpcg_objects_add(MPCG_OBJ_ATTACHMENTS, -1);
 	left = --m->nr_attach == 0;
 	if (left)
 		clear_bit(m->slot, &r->active);

@@ -290,6 +290,26 @@ struct hlist_head *mpcg_index_bucket(u64 cgroup_id);
 void mpcg_members_init(void);
 void mpcg_members_exit(void);
 
+/* stats.c: module-wide object counters (debugfs mpcg/objects) */
+enum mpcg_object {
+	MPCG_OBJ_MOUNTS,
+	MPCG_OBJ_REGIONS,
+	MPCG_OBJ_MEMBERS,
+	MPCG_OBJ_ATTACHMENTS,
+	MPCG_OBJ_CHUNKS,
+	MPCG_OBJ_PAGES,
+	MPCG_NR_OBJECTS
+};
+extern atomic_long_t mpcg_objects[MPCG_NR_OBJECTS];
+
+static inline void mpcg_objects_add(enum mpcg_object o, long nr)
+{
+	atomic_long_add(nr, &mpcg_objects[o]);
+}
+
+void mpcg_stats_init(void);
+void mpcg_stats_exit(void);
+
 /* reassess.c: fair shares and charge movement */
 extern unsigned int mpcg_auto_reassess_ms;
 void mpcg_region_changed(struct mpcg_region *r);

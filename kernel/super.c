@@ -247,6 +247,7 @@ static int mpcg_fill_super(struct super_block *sb, struct fs_context *fc)
 	if (!sbi)
 		return -ENOMEM;
 	sb->s_fs_info = sbi;
+	mpcg_objects_add(MPCG_OBJ_MOUNTS, 1);
 	sbi->chunk_shift = ctx->chunk_shift;
 	sbi->max_chunks = mpcg_size_to_chunks(ctx->size, ctx->chunk_shift);
 	sbi->max_inodes = ctx->nr_inodes;
@@ -341,6 +342,8 @@ static int mpcg_init_fs_context(struct fs_context *fc)
 static void mpcg_kill_sb(struct super_block *sb)
 {
 	kill_litter_super(sb);
+	if (sb->s_fs_info)
+		mpcg_objects_add(MPCG_OBJ_MOUNTS, -1);
 	kfree(sb->s_fs_info);
 }
 

@@ -8,7 +8,9 @@
 #  - refused while an fd of /dev/mpcg is open (and no mount exists);
 #  - refused after umount -l of a mount while an fd of one of its files is
 #    still open (and while a mapping of it exists after the fd is closed);
-#  - once all of that is gone, rmmod mpcg succeeds, and insmod of the same
+#  - once all of that is gone (and every earlier selftest has ended), the
+#    module's object counters (debugfs mpcg/objects) are all zero;
+#  - then rmmod mpcg succeeds, and insmod of the same
 #    .ko loads it again (so that vm-run's own rmmod and --kmemleak scan at
 #    the end of the run check that the first unload leaked nothing).
 #
@@ -20,7 +22,7 @@
 #   tools/testing/vm-run -- selftests/run.sh build/selftests unload_test
 set -u
 
-PLAN=7
+PLAN=8
 n=0 pass=0 fail=0 skip=0
 ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n $1"; }
 nok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $1"; }
@@ -132,7 +134,24 @@ fi
 kill "$mapper" 2>/dev/null
 wait "$mapper" 2>/dev/null
 
-# 5. nothing left: rmmod works
+# 5. nothing left: no mount, region, member, attachment, chunk or page
+objects=/sys/kernel/debug/mpcg/objects
+if [ ! -r $objects ]; then
+	skp "object counters are zero" "no debugfs $objects"
+else
+	for i in $(seq 50); do
+		left=$(awk '$2 != 0' $objects)
+		[ -z "$left" ] && break
+		sleep 0.1
+	done
+	if [ -z "$left" ]; then
+		ok "object counters are zero when nothing uses mpcg ($(tr '\n' ' ' <$objects))"
+	else
+		nok "objects left when nothing uses mpcg: $(echo $left)"
+	fi
+fi
+
+# 6. nothing left: rmmod works
 ok_rm=0
 for i in 1 2 3 4 5 6 7 8 9 10; do
 	if err=$(rmmod mpcg 2>&1); then ok_rm=1; break; fi
@@ -144,7 +163,7 @@ else
 	nok "rmmod when unused: $err"
 fi
 
-# 6. it loads again and works
+# 7. it loads again and works
 if [ -d /sys/module/mpcg ] || insmod "$ko"; then
 	ok "insmod again"
 else
