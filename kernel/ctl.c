@@ -239,7 +239,7 @@ static long mpcg_ioc_attachments(struct mpcg_region *r, void __user *arg)
 		return err;
 	for (;;) {
 		cap = READ_ONCE(r->nr_attachments) + 8;
-		buf = kvcalloc(cap, sizeof(*buf), GFP_KERNEL);
+		buf = kvcalloc(cap, sizeof(*buf), GFP_KERNEL | __GFP_NOWARN);
 		if (!buf)
 			return -ENOMEM;
 		n = 0;
@@ -288,7 +288,7 @@ static long mpcg_ioc_chunks(struct mpcg_region *r, void __user *arg)
 	for (;;) {
 		cap = min_t(u64, (u64)atomic_long_read(&r->nr_chunks) + 64,
 			    (u64)t.hdr.count + 1);
-		buf = kvcalloc(cap, sizeof(*buf), GFP_KERNEL);
+		buf = kvcalloc(cap, sizeof(*buf), GFP_KERNEL | __GFP_NOWARN);
 		if (!buf)
 			return -ENOMEM;
 		n = 0;
@@ -405,7 +405,7 @@ static long mpcg_ioc_list_regions(void __user *arg)
 	mutex_lock(&mpcg_index_lock);
 	list_for_each_entry(r, &mpcg_regions, node)
 		cap++;
-	buf = kvcalloc(max(cap, 1U), sizeof(*buf), GFP_KERNEL);
+	buf = kvcalloc(max(cap, 1U), sizeof(*buf), GFP_KERNEL | __GFP_NOWARN);
 	if (!buf) {
 		mutex_unlock(&mpcg_index_lock);
 		return -ENOMEM;
@@ -462,7 +462,7 @@ static long mpcg_ioc_cgroup_usage(void __user *arg)
 	mutex_lock(&mpcg_index_lock);
 	hlist_for_each_entry(m, mpcg_index_bucket(id), index_node)
 		cap += m->cgroup_id == id;
-	buf = kvcalloc(max(cap, 1U), sizeof(*buf), GFP_KERNEL);
+	buf = kvcalloc(max(cap, 1U), sizeof(*buf), GFP_KERNEL | __GFP_NOWARN);
 	if (!buf) {
 		mutex_unlock(&mpcg_index_lock);
 		return -ENOMEM;

@@ -174,14 +174,17 @@ struct mpcg_flow {
 
 static int mpcg_flow_init(struct mpcg_flow *f, int nodes, int edges)
 {
+	/* Sized by the region; a failure only fails this reassessment. */
+	const gfp_t gfp = GFP_KERNEL | __GFP_NOWARN;
+
 	f->nr_nodes = nodes;
 	f->nr_edges = 0;
-	f->head = kvmalloc_array(nodes, sizeof(int), GFP_KERNEL);
-	f->prev = kvmalloc_array(nodes, sizeof(int), GFP_KERNEL);
-	f->queue = kvmalloc_array(nodes, sizeof(int), GFP_KERNEL);
-	f->queued = kvmalloc_array(nodes, sizeof(bool), GFP_KERNEL);
-	f->dist = kvmalloc_array(nodes, sizeof(s64), GFP_KERNEL);
-	f->e = kvmalloc_array(2 * edges, sizeof(*f->e), GFP_KERNEL);
+	f->head = kvmalloc_array(nodes, sizeof(int), gfp);
+	f->prev = kvmalloc_array(nodes, sizeof(int), gfp);
+	f->queue = kvmalloc_array(nodes, sizeof(int), gfp);
+	f->queued = kvmalloc_array(nodes, sizeof(bool), gfp);
+	f->dist = kvmalloc_array(nodes, sizeof(s64), gfp);
+	f->e = kvmalloc_array(2 * edges, sizeof(*f->e), gfp);
 	if (!f->head || !f->prev || !f->queue || !f->queued || !f->dist ||
 	    !f->e)
 		return -ENOMEM;
@@ -528,7 +531,7 @@ int mpcg_reassess(struct mpcg_region *r, u64 *moved)
 	u64 n = 0, t0;
 	int err;
 
-	p = kvzalloc(sizeof(*p), GFP_KERNEL);
+	p = kvzalloc(sizeof(*p), GFP_KERNEL | __GFP_NOWARN);
 	if (!p)
 		return -ENOMEM;
 
