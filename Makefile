@@ -6,7 +6,9 @@
 #   make deps         install the Debian packages the project needs
 #   make demo         boot the test VM and show two cgroups sharing a file
 #   make check        boot the test VM and run the runner tests and selftests
-#   make check-debug  the same on a KASAN/lockdep/kmemleak/UBSAN kernel
+#   make check-debug  the same on a KASAN/lockdep/kmemleak/UBSAN kernel, plus
+#                     a 60 s stress run and the fault-injection runs
+#   make stress       [SECONDS=600] the stress run alone (docs/testing.md)
 #   make clean
 #
 # KDIR defaults to the running kernel's build directory if it exists, else
@@ -172,7 +174,8 @@ check-debug:
 	tools/build-module $$kd $(BUILD)/kernel-debug && \
 	$(VM_RUN) --kernel $$kd/arch/x86/boot/bzImage \
 		--module $(BUILD)/kernel-debug/mpcg.ko --kmemleak --timeout 4800 \
-		--env MPCG_TEST_TIMEOUT=1800 -- selftests/run.sh $(BUILD)/selftests
+		--env MPCG_TEST_TIMEOUT=1800 -- \
+		selftests/run.sh $(BUILD)/selftests $(BUILD)/selftests-debug
 
 demo:
 	@tools/deps
@@ -194,6 +197,35 @@ bench:
 	$(CC) $(USER_CFLAGS) -o $(BUILD)/tools/mpcg-bench tools/bench/mpcg-bench.c
 	@MPCG_KCFLAGS=-DMPCG_NO_TRACEPOINTS tools/build-module $(KDIR) $(BUILD)/kernel-notrace
 	tools/bench/run $(BUILD) $(BENCH_ARGS)
+
+# ---- stress and fault injection ---------------------------------------------
+#   make stress [SECONDS=600] [STRESS_ARGS="--workers 8 --seed N"] [DEBUG=1]
+#   many processes in several cgroups on shared mpcg files, with invariant
+#   checks (docs/testing.md); DEBUG=1 runs it on the debug kernel.
+# The short stress run and the fault-injection runs (build/selftests-debug)
+# are part of make check-debug only: fault injection needs the debug kernel.
+.PHONY: stress
+SECONDS ?= 600
+STRESS_ARGS ?=
+selftests: $(BUILD)/selftests-helpers/stress $(BUILD)/selftests-debug/stress_test \
+	   $(BUILD)/selftests-debug/fault_test
+$(BUILD)/selftests-helpers/stress: selftests/stress.c selftests/mpcg_util.h uapi/linux/mpcg.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $<
+$(BUILD)/selftests-debug/%: selftests/%.sh
+	@mkdir -p $(@D)
+	install -m 755 $< $@
+stress:
+	@tools/deps
+	@$(MAKE) --no-print-directory module selftests
+	@case "$(SECONDS)" in ''|*[!0-9]*) echo "make stress: SECONDS must be a number of seconds, not '$(SECONDS)'" >&2; exit 2;; esac
+	@if [ -n "$(DEBUG)" ]; then \
+		kd=$$(tools/testing/debug-kernel) && \
+		tools/build-module $$kd $(BUILD)/kernel-debug && \
+		set -- --kernel $$kd/arch/x86/boot/bzImage --module $(BUILD)/kernel-debug/mpcg.ko --kmemleak; \
+	fi; \
+	$(VM_RUN) "$$@" --timeout $$(($(SECONDS) * 2 + 900)) -- \
+		$(BUILD)/selftests-helpers/stress --seconds $(SECONDS) $(STRESS_ARGS)
 
 # The module unload selftest (a script, run in the VM by selftests/run.sh).
 selftests: $(BUILD)/selftests/unload_test

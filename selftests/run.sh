@@ -6,23 +6,43 @@
 # means skipped, and the per-test totals the harness prints are added up.
 # The last line is: mpcg selftests: N passed, N failed, N skipped
 #
-#   selftests/run.sh DIR [TEST...]
+#   selftests/run.sh DIR... [TEST...]
 #
 # Meant to run as root inside the test VM (tools/testing/vm-run).
 set -u
 
 if [ $# -lt 1 ] || [ ! -d "$1" ]; then
-	echo "usage: $0 DIR [TEST...]" >&2
+	echo "usage: $0 DIR... [TEST...]" >&2
 	exit 2
 fi
-dir=$1
-shift
+# The directories, then the tests (by name, in the first directory that has
+# them); without tests, every executable file of every directory.
+dirs=()
+while [ $# -gt 0 ] && [ -d "$1" ]; do
+	dirs+=("$1")
+	shift
+done
+tests=()
 if [ $# -gt 0 ]; then
-	tests=("$@")
+	for t in "$@"; do
+		found=
+		for d in "${dirs[@]}"; do
+			if [ -x "$d/$t" ]; then
+				found=$d/$t
+				break
+			fi
+		done
+		if [ -z "$found" ]; then
+			echo "$0: no test $t in ${dirs[*]}" >&2
+			exit 2
+		fi
+		tests+=("$found")
+	done
 else
-	tests=()
-	for t in "$dir"/*; do
-		[ -f "$t" ] && [ -x "$t" ] && tests+=("$(basename "$t")")
+	for d in "${dirs[@]}"; do
+		for t in "$d"/*; do
+			[ -f "$t" ] && [ -x "$t" ] && tests+=("$t")
+		done
 	done
 fi
 
@@ -34,8 +54,9 @@ echo "1..${#tests[@]}"
 for t in "${tests[@]}"; do
 	n=$((n + 1))
 	out=$(mktemp)
-	echo "# running $t"
-	timeout "$timeout" "$dir/$t" 2>&1 | tee "$out" | sed 's/^/# /'
+	name=$(basename "$t")
+	echo "# running $name"
+	timeout "$timeout" "$t" 2>&1 | tee "$out" | sed 's/^/# /'
 	rc=${PIPESTATUS[0]}
 	totals=$(grep -E '^# Totals: pass:[0-9]+ fail:[0-9]+' "$out" | tail -n 1)
 	rm -f "$out"
@@ -55,14 +76,14 @@ for t in "${tests[@]}"; do
 	elif [ "$rc" = 4 ]; then
 		skipped=$((skipped + 1))
 	else
-		echo "# $t: exit status $rc without a harness summary"
+		echo "# $name: exit status $rc without a harness summary"
 		failed=$((failed + 1))
 	fi
 	case $rc in
-	0) echo "ok $n $t" ;;
-	4) echo "ok $n $t # SKIP" ;;
-	124) echo "not ok $n $t # TIMEOUT after ${timeout}s" ;;
-	*) echo "not ok $n $t # exit=$rc" ;;
+	0) echo "ok $n $name" ;;
+	4) echo "ok $n $name # SKIP" ;;
+	124) echo "not ok $n $name # TIMEOUT after ${timeout}s" ;;
+	*) echo "not ok $n $name # exit=$rc" ;;
 	esac
 done
 echo "mpcg selftests: $passed passed, $failed failed, $skipped skipped"
