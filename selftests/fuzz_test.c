@@ -17,6 +17,11 @@
  *   MPCG_FUZZ_SEED   PRNG seed (default: time-based; always printed)
  *   MPCG_FUZZ_CALLS  number of calls (default 100000; 1000000 on a kernel with kmemleak, i.e. the debug kernel)
  *   MPCG_FUZZ_CHECK_EVERY  bystander check interval (default 50000)
+ *   MPCG_FUZZ_FAULT  failslab, page or both: fail MPCG_FUZZ_FAULT_PERCENT
+ *                    (default 5) % of the kernel allocations of the fuzzed
+ *                    ioctls (only those: make-it-fail is set around each
+ *                    one); ENOMEM is then also accepted where EFAULT is
+ *                    expected.  Needs CONFIG_FAILSLAB/CONFIG_FAIL_PAGE_ALLOC.
  *
  * A failure is replayed by running it again with the printed seed and the
  * same MPCG_FUZZ_CALLS: the sequence of calls depends only on them.
@@ -447,6 +452,55 @@ FIXTURE_TEARDOWN(fuzz)
 {
 }
 
+/*
+ * Fault injection (MPCG_FUZZ_FAULT): set up failslab and/or
+ * fail_page_alloc for tasks that ask for it; the fuzzer asks only around
+ * each ioctl, through the fd returned (-1: off).
+ */
+static int fault_setup(const char *which, long percent)
+{
+	static const char *const dirs[] = {
+		"/sys/kernel/debug/failslab", "/sys/kernel/debug/fail_page_alloc"
+	};
+	int mask, d;
+	char p[128];
+
+	if (!which || !*which)
+		return -1;
+	mask = !strcmp(which, "failslab") ? 1 : !strcmp(which, "page") ? 2 :
+	       !strcmp(which, "both") ? 3 : 0;
+	if (!mask) {
+		errno = EINVAL;
+		return -2;
+	}
+	for (d = 0; d < 2; d++) {
+		if (!(mask & (1 << d)))
+			continue;
+#define FSET(f, fmt, v) do {						\
+		snprintf(p, sizeof(p), "%s/" f, dirs[d]);		\
+		if (write_file(p, fmt, v))				\
+			return -2;					\
+	} while (0)
+		FSET("task-filter", "%s", "Y");
+		FSET("interval", "%d", 1);
+		FSET("times", "%d", -1);
+		FSET("space", "%d", 0);
+		FSET("verbose", "%d", 0);
+		FSET("ignore-gfp-wait", "%s", "N");
+		if (d == 1)
+			FSET("min-order", "%d", 0);
+		FSET("probability", "%ld", percent);
+#undef FSET
+	}
+	return open("/proc/self/make-it-fail", O_WRONLY);
+}
+
+static void fault_off(void)
+{
+	write_file("/sys/kernel/debug/failslab/probability", "0");
+	write_file("/sys/kernel/debug/fail_page_alloc/probability", "0");
+}
+
 /* Debug kernels (kmemleak there): the 1 000 000 calls by default. */
 static long default_calls(void)
 {
@@ -464,7 +518,9 @@ TEST_F_TIMEOUT(fuzz, ioctls_and_mounts, 900)
 	long calls = env_long("MPCG_FUZZ_CALLS", default_calls());
 	long every = env_long("MPCG_FUZZ_CHECK_EVERY", 50000);
 	uint64_t seed = env_long("MPCG_FUZZ_SEED", 0);
-	long i, old_auto, bad_errno = 0;
+	long i, old_auto, bad_errno = 0, injected = 0;
+	const char *fault = getenv("MPCG_FUZZ_FAULT");
+	int faultfd;
 	struct timespec t0, t1;
 	double secs;
 
@@ -519,6 +575,14 @@ TEST_F_TIMEOUT(fuzz, ioctls_and_mounts, 900)
 
 	ASSERT_EQ(0, mpcg_snap_take(f.bys, &before));
 
+	faultfd = fault_setup(fault, env_long("MPCG_FUZZ_FAULT_PERCENT", 5));
+	if (faultfd == -2 || (fault && *fault && faultfd < 0))
+		TH_LOG("MPCG_FUZZ_FAULT=%s: %s", fault, strerror(errno));
+	ASSERT_FALSE(fault && *fault && faultfd < 0);
+	if (faultfd >= 0)
+		ksft_print_msg("MPCG_FUZZ_FAULT=%s at %ld%%\n", fault,
+			       env_long("MPCG_FUZZ_FAULT_PERCENT", 5));
+
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < calls; i++) {
 		unsigned long cmd;
@@ -545,8 +609,12 @@ TEST_F_TIMEOUT(fuzz, ioctls_and_mounts, 900)
 		size = build_arg(buf, k, &f);
 		(void)size;
 		arg = place_arg(buf, k >= 0 ? known[k].size : 64, &bad);
+		if (faultfd >= 0 && pwrite(faultfd, "1", 1, 0) != 1)
+			faultfd = -1;
 		r = ioctl(fd, cmd, arg);
 		e = errno;
+		if (faultfd >= 0 && pwrite(faultfd, "0", 1, 0) != 1)
+			TH_LOG("make-it-fail: %s", strerror(errno));
 		if (r == 0) {
 			calls_ok++;
 			continue;
@@ -562,7 +630,9 @@ TEST_F_TIMEOUT(fuzz, ioctls_and_mounts, 900)
 		if (bad && k >= 0 && _IOC_NR(cmd) == _IOC_NR(known[k].cmd) &&
 		    ((k < 6 && is_region_fd(&f, fd)) || (k >= 6 && fd == f.dev))) {
 			efault_checked++;
-			if (e != EFAULT && bad_errno++ < 10)
+			if (e == ENOMEM && faultfd >= 0)
+				injected++;
+			else if (e != EFAULT && bad_errno++ < 10)
 				TH_LOG("call %ld: ioctl(%d, %#lx, %p): errno %d, not EFAULT",
 				       i, fd, cmd, arg, e);
 		}
@@ -576,6 +646,12 @@ TEST_F_TIMEOUT(fuzz, ioctls_and_mounts, 900)
 		if (errno_hist[i])
 			ksft_print_msg("  errno %ld (%s): %ld\n", i,
 				       strerror(i), errno_hist[i]);
+	if (faultfd >= 0) {
+		fault_off();
+		close(faultfd);
+		ksft_print_msg("%ld ENOMEM where EFAULT was expected (injected failures)\n",
+			       injected);
+	}
 	fflush(stdout);
 	EXPECT_EQ(0, bad_errno);
 
