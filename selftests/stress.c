@@ -249,6 +249,18 @@ static void map_drop(struct map *m)
 	m->addr = NULL;
 }
 
+/*
+ * After a failed munmap or mremap (injected failures only), the range may
+ * have been left split into several VMAs, on which a later mremap of the
+ * whole range fails with EFAULT: unmap it all and forget it.
+ */
+static void map_forget(struct map *m)
+{
+	if (munmap(m->addr, m->len))
+		failed("munmap", errno, 0);
+	m->addr = NULL;
+}
+
 static struct map *map_pick(void)
 {
 	int i, start = rnd_below(NMAPS);
@@ -320,6 +332,7 @@ static void op_ro_mremap(void)
 	a = mremap(m->addr, m->len, len, MREMAP_MAYMOVE);
 	if (a == MAP_FAILED) {
 		failed("mremap", errno, 0);
+		map_forget(m);
 		return;
 	}
 	m->addr = a;
@@ -339,12 +352,14 @@ static void op_ro_partial_unmap(void)
 		/* the head */
 		if (munmap(m->addr, cut)) {
 			failed("munmap head", errno, 0);
+			map_forget(m);
 			return;
 		}
 		m->addr += cut;
 		m->off += cut;
 	} else if (munmap(m->addr + m->len - cut, cut)) {
 		failed("munmap tail", errno, 0);
+		map_forget(m);
 		return;
 	}
 	m->len -= cut;
@@ -902,47 +917,17 @@ static int freeze(int on)
 	return -1;
 }
 
-static const char *const fault_dirs[] = {
-	"/sys/kernel/debug/failslab", "/sys/kernel/debug/fail_page_alloc"
-};
-static int fault_which;		/* bit 0: failslab, bit 1: fail_page_alloc */
+static int fault_which;		/* MPCG_FAULT_SLAB | MPCG_FAULT_PAGE */
 static int fault_percent = 2;
-
-static int fault_set(int dir, const char *file, const char *val)
-{
-	char p[256];
-
-	snprintf(p, sizeof(p), "%s/%s", fault_dirs[dir], file);
-	if (write_file(p, "%s", val)) {
-		fprintf(stderr, "# %s: %s\n", p, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
 
 /* Switch the injection on (at fault_percent) or off. */
 static int fault_enable(int on)
 {
-	char pct[16];
-	int d, err = 0;
-
-	snprintf(pct, sizeof(pct), "%d", on ? fault_percent : 0);
-	for (d = 0; d < 2; d++) {
-		if (!(fault_which & (1 << d)))
-			continue;
-		if (on) {
-			err |= fault_set(d, "task-filter", "Y");
-			err |= fault_set(d, "interval", "1");
-			err |= fault_set(d, "times", "-1");
-			err |= fault_set(d, "space", "0");
-			err |= fault_set(d, "verbose", "0");
-			err |= fault_set(d, "ignore-gfp-wait", "N");
-			if (d == 1)
-				err |= fault_set(d, "min-order", "0");
-		}
-		err |= fault_set(d, "probability", pct);
+	if (mpcg_fault_set(fault_which, on ? fault_percent : 0)) {
+		printf("# fault injection: %s\n", strerror(errno));
+		return -1;
 	}
-	return err ? -1 : 0;
+	return 0;
 }
 
 static int check_errors, checks, data_errors;
@@ -984,6 +969,9 @@ static void checkpoint(const char *when, int frozen_already)
 		if (errs) {
 			usleep(200000);
 			errs = mpcg_reassess_check(fd, 0, NULL, NULL);
+			if (!errs)
+				printf("# %s: %s: the problems above were gone 200 ms later (a reassessment already under way)\n",
+				       when, de->d_name);
 		}
 		if (errs) {
 			printf("# %s: %s: %d invariant problems\n", when,
@@ -1141,13 +1129,8 @@ int main(int argc, char **argv)
 		case 's': seed = num_arg("--seed", optarg, 1, LONG_MAX); break;
 		case 'p': fault_percent = num_arg("--probability", optarg, 1, 100); break;
 		case 'f':
-			if (!strcmp(optarg, "failslab"))
-				fault_which = 1;
-			else if (!strcmp(optarg, "page"))
-				fault_which = 2;
-			else if (!strcmp(optarg, "both"))
-				fault_which = 3;
-			else {
+			fault_which = mpcg_fault_parse(optarg);
+			if (!fault_which) {
 				fprintf(stderr, "stress: --fault: failslab, page or both, not '%s'\n",
 					optarg);
 				usage(stderr);
@@ -1174,10 +1157,10 @@ int main(int argc, char **argv)
 	printf(" (replay: --seed %llu)\n", seed);
 	rng = seed;
 
-	if (access(fault_which & 1 ? fault_dirs[0] : "/", F_OK) ||
-	    access(fault_which & 2 ? fault_dirs[1] : "/", F_OK)) {
+	if (access(fault_which & 1 ? mpcg_fault_dirs[0] : "/", F_OK) ||
+	    access(fault_which & 2 ? mpcg_fault_dirs[1] : "/", F_OK)) {
 		printf("# this kernel has no %s (CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC, debugfs)\n",
-		       fault_which & 1 ? fault_dirs[0] : fault_dirs[1]);
+		       fault_which & 1 ? mpcg_fault_dirs[0] : mpcg_fault_dirs[1]);
 		printf("1..0 # SKIP no fault injection\n");
 		return 4;
 	}
