@@ -27,33 +27,31 @@ if [ ! -d /sys/kernel/debug/failslab ] || [ ! -d /sys/kernel/debug/fail_page_all
 fi
 echo "1..$((${#runs[@]} + 1))"
 n=0 pass=0 fail=0
-for r in "${runs[@]}"; do
-	set -- $r
+# check DESCRIPTION COMMAND...: one TAP result for a whole program run.
+check() {
+	local desc=$1 out rc
+	shift
 	n=$((n + 1))
-	out=$("$stress" --seconds "$secs" --workers 4 --check-every 5 \
-		--fault "$1" --probability "$2" ${MPCG_STRESS_SEED:+--seed "$MPCG_STRESS_SEED"} 2>&1)
+	out=$("$@" 2>&1)
 	rc=$?
 	sed 's/^/# /' <<<"$out"
 	if [ $rc = 0 ]; then
 		pass=$((pass + 1))
-		echo "ok $n stress with $1 failing ${2}% of the workers' allocations"
+		echo "ok $n $desc"
 	else
 		fail=$((fail + 1))
-		echo "not ok $n stress with $1 failing ${2}% of the workers' allocations (exit $rc)"
+		echo "not ok $n $desc (exit $rc)"
 	fi
+}
+for r in "${runs[@]}"; do
+	set -- $r
+	check "stress with $1 failing ${2}% of the workers' allocations" \
+		"$stress" --seconds "$secs" --workers 4 --check-every 5 \
+		--fault "$1" --probability "$2" ${MPCG_STRESS_SEED:+--seed "$MPCG_STRESS_SEED"}
 done
-n=$((n + 1))
 calls=${MPCG_FAULT_FUZZ_CALLS:-50000}
-out=$(MPCG_FUZZ_FAULT=both MPCG_FUZZ_FAULT_PERCENT=10 MPCG_FUZZ_CALLS=$calls \
-	"$here/../selftests/fuzz_test" 2>&1)
-rc=$?
-sed 's/^/# /' <<<"$out"
-if [ $rc = 0 ]; then
-	pass=$((pass + 1))
-	echo "ok $n fuzz_test ($calls calls) with failslab and fail_page_alloc at 10%"
-else
-	fail=$((fail + 1))
-	echo "not ok $n fuzz_test ($calls calls) with failslab and fail_page_alloc at 10% (exit $rc)"
-fi
+check "fuzz_test ($calls calls) with failslab and fail_page_alloc at 10%" \
+	env MPCG_FUZZ_FAULT=both MPCG_FUZZ_FAULT_PERCENT=10 MPCG_FUZZ_CALLS="$calls" \
+	"$here/../selftests/fuzz_test"
 echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
 [ $fail = 0 ]

@@ -453,52 +453,23 @@ FIXTURE_TEARDOWN(fuzz)
 }
 
 /*
- * Fault injection (MPCG_FUZZ_FAULT): set up failslab and/or
- * fail_page_alloc for tasks that ask for it; the fuzzer asks only around
- * each ioctl, through the fd returned (-1: off).
+ * Fault injection (MPCG_FUZZ_FAULT=failslab|page|both): on for tasks that
+ * ask for it; the fuzzer asks only around each ioctl, through the fd
+ * returned.  -1 if not asked for, -2 (errno set) on an error.
  */
 static int fault_setup(const char *which, long percent)
 {
-	static const char *const dirs[] = {
-		"/sys/kernel/debug/failslab", "/sys/kernel/debug/fail_page_alloc"
-	};
-	int mask, d;
-	char p[128];
+	int mask = mpcg_fault_parse(which);
 
 	if (!which || !*which)
 		return -1;
-	mask = !strcmp(which, "failslab") ? 1 : !strcmp(which, "page") ? 2 :
-	       !strcmp(which, "both") ? 3 : 0;
 	if (!mask) {
 		errno = EINVAL;
 		return -2;
 	}
-	for (d = 0; d < 2; d++) {
-		if (!(mask & (1 << d)))
-			continue;
-#define FSET(f, fmt, v) do {						\
-		snprintf(p, sizeof(p), "%s/" f, dirs[d]);		\
-		if (write_file(p, fmt, v))				\
-			return -2;					\
-	} while (0)
-		FSET("task-filter", "%s", "Y");
-		FSET("interval", "%d", 1);
-		FSET("times", "%d", -1);
-		FSET("space", "%d", 0);
-		FSET("verbose", "%d", 0);
-		FSET("ignore-gfp-wait", "%s", "N");
-		if (d == 1)
-			FSET("min-order", "%d", 0);
-		FSET("probability", "%ld", percent);
-#undef FSET
-	}
+	if (mpcg_fault_set(mask, percent))
+		return -2;
 	return open("/proc/self/make-it-fail", O_WRONLY);
-}
-
-static void fault_off(void)
-{
-	write_file("/sys/kernel/debug/failslab/probability", "0");
-	write_file("/sys/kernel/debug/fail_page_alloc/probability", "0");
 }
 
 /* Debug kernels (kmemleak there): the 1 000 000 calls by default. */
@@ -647,7 +618,7 @@ TEST_F_TIMEOUT(fuzz, ioctls_and_mounts, 900)
 			ksft_print_msg("  errno %ld (%s): %ld\n", i,
 				       strerror(i), errno_hist[i]);
 	if (faultfd >= 0) {
-		fault_off();
+		mpcg_fault_set(MPCG_FAULT_SLAB | MPCG_FAULT_PAGE, 0);
 		close(faultfd);
 		ksft_print_msg("%ld ENOMEM where EFAULT was expected (injected failures)\n",
 			       injected);

@@ -387,6 +387,62 @@ static inline long mpcg_table(int fd, unsigned long cmd, size_t entry_size,
 }
 
 /*
+ * Fault injection (CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC, debugfs): which
+ * is a mask of MPCG_FAULT_SLAB and MPCG_FAULT_PAGE.
+ */
+#define MPCG_FAULT_SLAB		0x1
+#define MPCG_FAULT_PAGE		0x2
+
+static const char *const mpcg_fault_dirs[2] = {
+	"/sys/kernel/debug/failslab", "/sys/kernel/debug/fail_page_alloc"
+};
+
+/* "failslab", "page" or "both" as a mask; 0 for anything else. */
+static inline int mpcg_fault_parse(const char *s)
+{
+	if (!s)
+		return 0;
+	return !strcmp(s, "failslab") ? MPCG_FAULT_SLAB :
+	       !strcmp(s, "page") ? MPCG_FAULT_PAGE :
+	       !strcmp(s, "both") ? MPCG_FAULT_SLAB | MPCG_FAULT_PAGE : 0;
+}
+
+/*
+ * Fail @percent % of the kernel allocations (sleeping and order-0 ones
+ * too, without a log line each) of the tasks that wrote 1 to their
+ * /proc/<pid>/make-it-fail; @percent 0 turns it off.  Returns 0, or -1
+ * with errno (ENOENT: this kernel has no such fault injection).
+ */
+static inline int mpcg_fault_set(int which, int percent)
+{
+	static const char *const on[][2] = {
+		{ "task-filter", "Y" }, { "interval", "1" }, { "times", "-1" },
+		{ "space", "0" }, { "verbose", "0" }, { "ignore-gfp-wait", "N" },
+	};
+	char p[128];
+	unsigned int i;
+	int d;
+
+	for (d = 0; d < 2; d++) {
+		if (!(which & (1 << d)))
+			continue;
+		for (i = 0; percent && i < sizeof(on) / sizeof(on[0]); i++) {
+			snprintf(p, sizeof(p), "%s/%s", mpcg_fault_dirs[d],
+				 on[i][0]);
+			if (write_file(p, "%s", on[i][1]))
+				return -1;
+		}
+		snprintf(p, sizeof(p), "%s/min-order", mpcg_fault_dirs[d]);
+		if (percent && d == 1 && write_file(p, "0"))
+			return -1;
+		snprintf(p, sizeof(p), "%s/probability", mpcg_fault_dirs[d]);
+		if (write_file(p, "%d", percent))
+			return -1;
+	}
+	return 0;
+}
+
+/*
  * Is test @name selected?  MPCG_TESTS="name1 name2" in the environment
  * runs only the tests whose name contains one of those words (the 6.1
  * harness has no option for it); unset, every test runs.
@@ -544,6 +600,32 @@ static inline struct mpcg_cg *mpcg_cg_add(const char *name)
 		return NULL;
 	mpcg_ncgs++;
 	return cg;
+}
+
+/*
+ * The common setup of the engine tests: cgroups a, b and c under the test
+ * parent, and the automatic reassessment off, so that only the test's own
+ * reassessments move chunks.  Returns the old auto_reassess_ms (to put back
+ * at the end), or -1 with errno after removing what it made.
+ */
+static inline long mpcg_engine_setup(struct mpcg_cg **a, struct mpcg_cg **b,
+				     struct mpcg_cg **c)
+{
+	long old = mpcg_param_read("auto_reassess_ms");
+	int e;
+
+	if (old < 0)
+		return -1;
+	*a = mpcg_cg_add("a");
+	*b = *a ? mpcg_cg_add("b") : NULL;
+	*c = *b ? mpcg_cg_add("c") : NULL;
+	if (*c && !mpcg_param_write("auto_reassess_ms", 0))
+		return old;
+	e = errno;
+	cg_parent_remove();
+	cg_drain_remove();
+	errno = e;
+	return -1;
 }
 
 /* A printable name for a cgroup id. */
