@@ -71,23 +71,16 @@ static void abi_cleanup(FIXTURE_DATA(abi) *self)
 
 FIXTURE_SETUP(abi)
 {
-	long old;
 	int fd;
 
 	self->fd = self->dev = -1;
 	self->old_auto = -1;
 	if (!mpcg_test_selected(_metadata->name))
 		SKIP(_exit(255), "not in MPCG_TESTS");
-	old = mpcg_param_read("auto_reassess_ms");
-	ASSERT_LE(0, old)
-		TH_LOG(MPCG_PARAMS "auto_reassess_ms: %s", strerror(errno));
-	self->a = mpcg_cg_add("a");
-	self->b = self->a ? mpcg_cg_add("b") : NULL;
-	self->c = self->b ? mpcg_cg_add("c") : NULL;
-	SETUP_ASSERT(self->c, "cgroups: %s", strerror(errno));
-	SETUP_ASSERT(!mpcg_param_write("auto_reassess_ms", 0), "%s",
-		     strerror(errno));
-	self->old_auto = old;
+	self->old_auto = mpcg_engine_setup(&self->a, &self->b, &self->c);
+	ASSERT_LE(0, self->old_auto)	/* (it cleaned up after itself) */
+		TH_LOG("cgroups a, b, c and " MPCG_PARAMS "auto_reassess_ms: %s",
+		       strerror(errno));
 	SETUP_ASSERT(!mpcg_mount(self->dir, sizeof(self->dir),
 				 "size=64M,chunk=1M"), "mount: %s",
 		     strerror(errno));

@@ -39,32 +39,15 @@ FIXTURE(eng) {
 
 FIXTURE_SETUP(eng)
 {
-	long old;
-
 	self->fd = -1;
 	self->old_auto = -1;
 	if (!mpcg_test_selected(_metadata->name))
 		SKIP(_exit(255), "not in MPCG_TESTS");
-	old = mpcg_param_read("auto_reassess_ms");
-	ASSERT_LE(0, old)
-		TH_LOG(MPCG_PARAMS "auto_reassess_ms: %s", strerror(errno));
-	self->a = mpcg_cg_add("a");
-	self->b = self->a ? mpcg_cg_add("b") : NULL;
-	self->c = self->b ? mpcg_cg_add("c") : NULL;
-	if (!self->c) {
-		TH_LOG("cgroups: %s", strerror(errno));
-		cg_parent_remove();	/* no teardown after a failed setup */
-		cg_drain_remove();
-		ASSERT_TRUE(0);
-	}
 	/* Reassessments only when the test asks, so that moves add up. */
-	if (mpcg_param_write("auto_reassess_ms", 0)) {
-		TH_LOG(MPCG_PARAMS "auto_reassess_ms: %s", strerror(errno));
-		cg_parent_remove();
-		cg_drain_remove();
-		ASSERT_TRUE(0);
-	}
-	self->old_auto = old;
+	self->old_auto = mpcg_engine_setup(&self->a, &self->b, &self->c);
+	ASSERT_LE(0, self->old_auto)
+		TH_LOG("cgroups a, b, c and " MPCG_PARAMS "auto_reassess_ms: %s",
+		       strerror(errno));
 }
 
 FIXTURE_TEARDOWN(eng)

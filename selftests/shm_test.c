@@ -229,26 +229,7 @@ static __attribute__((noinline)) long cg_charge_of(const char *cg)
 /* The members of the region behind @fd, malloc()ed; their number or -1. */
 static long members(int fd, struct mpcg_member_info **m)
 {
-	struct mpcg_table t;
-	size_t cap = 16;
-
-	for (;;) {
-		*m = calloc(cap, sizeof(**m));
-		if (!*m)
-			return -1;
-		memset(&t, 0, sizeof(t));
-		t.size = sizeof(t);
-		t.entry_size = sizeof(**m);
-		t.count = cap;
-		t.entries = (uintptr_t)*m;
-		if (ioctl(fd, MPCG_IOC_MEMBERS, &t) == 0)
-			return t.count;
-		free(*m);
-		*m = NULL;
-		if (errno != ERANGE)
-			return -1;
-		cap = t.count + 16;
-	}
+	return mpcg_table(fd, MPCG_IOC_MEMBERS, sizeof(**m), (void **)m);
 }
 
 static int region_stat(int fd, struct mpcg_region_stat *st)
