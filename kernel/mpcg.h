@@ -14,6 +14,7 @@
  *   struct mpcg_member     - a memory cgroup that uses (or pays for) a
  *                            region, in one of the region's member slots.
  *   struct mpcg_attachment - an open file or a mapping, tied to a member.
+ * Each kind is counted, module-wide, in mpcg_objects[] (stats.c).
  *
  * Locking order (outermost first); a lock may only be taken while holding
  * locks listed above it:
