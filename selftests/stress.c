@@ -970,7 +970,7 @@ static void checkpoint(const char *when, int frozen_already)
 			usleep(200000);
 			errs = mpcg_reassess_check(fd, 0, NULL, NULL);
 			if (!errs)
-				printf("# %s: %s: the problems above were gone 200 ms later (a reassessment already under way)\n",
+				printf("# %s: %s: the problems above were gone 200 ms later (an automatic reassessment or the scan for removed owner cgroups ran meanwhile)\n",
 				       when, de->d_name);
 		}
 		if (errs) {
