@@ -166,30 +166,7 @@ static int mkfile(const char *path, mode_t mode, size_t len, unsigned int seed)
 	return close(fd);
 }
 
-/*
- * Check [off, off + len) of @fd is pattern(seed), or zero if !seed.
- * Returns -1 if it is, else the offset of the first wrong byte.
- */
-static off_t check(int fd, off_t off, size_t len, unsigned int seed)
-{
-	unsigned char buf[8192];
-	size_t done = 0;
-
-	while (done < len) {
-		size_t n = len - done < sizeof(buf) ? len - done : sizeof(buf);
-		size_t i;
-
-		if (pread(fd, buf, n, off + done) != (ssize_t)n)
-			return off + done;
-		for (i = 0; i < n; i++)
-			if (buf[i] != (seed ? pattern(off + done + i, seed) : 0))
-				return off + done + i;
-		done += n;
-	}
-	return -1;
-}
-
-/* The same on memory that maps the file from offset 0. */
+/* pattern_check() on memory that maps the file from offset 0. */
 static off_t check_mem(const unsigned char *p, off_t off, size_t len,
 		       unsigned int seed)
 {
@@ -554,21 +531,6 @@ TEST_F(fsm, directory_size)
 
 /* ---- rename ---- */
 
-static int read_str(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return 0;
-}
-
 static int write_str(const char *path, const char *s)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -627,9 +589,9 @@ TEST_F(fsm, rename)
 			       RENAME_EXCHANGE));
 	EXPECT_EQ(ib, ino(P(d, "c")));
 	EXPECT_EQ(ia, ino(P(d, "b")));
-	ASSERT_EQ(0, read_str(P(d, "b"), buf, sizeof(buf)));
+	ASSERT_LE(0, read_file(P(d, "b"), buf, sizeof(buf)));
 	EXPECT_STREQ("AAAA", buf);
-	ASSERT_EQ(0, read_str(P(d, "c"), buf, sizeof(buf)));
+	ASSERT_LE(0, read_file(P(d, "c"), buf, sizeof(buf)));
 	EXPECT_STREQ("BB", buf);
 	EXPECT_EQ(-1, renameat2(AT_FDCWD, P(d, "c"), AT_FDCWD, P(d, "none"),
 				RENAME_EXCHANGE));
@@ -690,7 +652,7 @@ TEST_F(fsm, rename)
 	EXPECT_EQ(3, nlink(P(d, "p")));
 	EXPECT_EQ(2, nlink(P(d, "q")));
 	EXPECT_EQ(0, access(P(d, "p/f/."), F_OK));	/* p/f is the dir */
-	EXPECT_EQ(0, read_str(P(d, "q/s"), buf, sizeof(buf)));
+	EXPECT_LE(0, read_file(P(d, "q/s"), buf, sizeof(buf)));
 	EXPECT_STREQ("f", buf);
 	/* .. of a moved directory is its new parent. */
 	ASSERT_EQ(0, rename(P(d, "p/f"), P(d, "q/dir")));
@@ -739,12 +701,12 @@ TEST_F(fsm, hard_links)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(4, write(fd, "more", 4));
 	close(fd);
-	ASSERT_EQ(0, read_str(P(d, "f"), buf, sizeof(buf)));
+	ASSERT_LE(0, read_file(P(d, "f"), buf, sizeof(buf)));
 	EXPECT_STREQ("datamore", buf);
 
 	EXPECT_EQ(0, unlink(P(d, "f")));
 	EXPECT_EQ(2, nlink(P(d, "g")));
-	ASSERT_EQ(0, read_str(P(d, "g"), buf, sizeof(buf)));
+	ASSERT_LE(0, read_file(P(d, "g"), buf, sizeof(buf)));
 	EXPECT_STREQ("datamore", buf);
 
 	EXPECT_EQ(-1, link(P(d, "g"), P(d, "sub/h")));
@@ -790,7 +752,7 @@ TEST_F(fsm, symlinks)
 
 	ASSERT_EQ(0, write_str(P(d, "f"), "hello"));
 	ASSERT_EQ(0, symlink("f", P(d, "lf")));
-	ASSERT_EQ(0, read_str(P(d, "lf"), buf, sizeof(buf)));
+	ASSERT_LE(0, read_file(P(d, "lf"), buf, sizeof(buf)));
 	EXPECT_STREQ("hello", buf);
 	EXPECT_EQ(-1, open(P(d, "lf"), O_RDONLY | O_NOFOLLOW));
 	EXPECT_EQ(ELOOP, errno);
@@ -800,10 +762,10 @@ TEST_F(fsm, symlinks)
 	ASSERT_EQ(0, mkdir(P(d, "dir"), 0755));
 	ASSERT_EQ(0, write_str(P(d, "dir/in"), "in"));
 	ASSERT_EQ(0, symlink("dir", P(d, "ld")));
-	ASSERT_EQ(0, read_str(P(d, "ld/in"), buf, sizeof(buf)));
+	ASSERT_LE(0, read_file(P(d, "ld/in"), buf, sizeof(buf)));
 	EXPECT_STREQ("in", buf);
 	ASSERT_EQ(0, symlink(P(d, "dir/in"), P(d, "abs")));
-	ASSERT_EQ(0, read_str(P(d, "abs"), buf, sizeof(buf)));
+	ASSERT_LE(0, read_file(P(d, "abs"), buf, sizeof(buf)));
 	EXPECT_STREQ("in", buf);
 	/* Loops. */
 	ASSERT_EQ(0, symlink("loop2", P(d, "loop1")));
@@ -1262,7 +1224,7 @@ TEST_F(fsm, tmpfile)
 	ASSERT_LE(0, fd2);
 	EXPECT_EQ(1, pread(fd2, buf, 1, 7 * PG));
 	EXPECT_EQ('x', buf[0]);
-	EXPECT_EQ(-1, check(fd2, 0, 3 * PG + 17, 4));
+	EXPECT_EQ(-1, pattern_check(fd2, 0, 3 * PG + 17, 4));
 	close(fd2);
 	EXPECT_EQ(ffree1, fs_ffree(d));	/* still one inode */
 	/* A second link counts as on any link (see hard_link_inodes). */
@@ -1317,7 +1279,7 @@ TEST_F(fsm, fallocate_allocates)
 		ASSERT_EQ(3, pread(fd, b, 3, 0));
 		EXPECT_EQ(0, memcmp(b, "abc", 3));
 	}
-	EXPECT_EQ(-1, check(fd, 3, 400000 - 3, 0));
+	EXPECT_EQ(-1, pattern_check(fd, 3, 400000 - 3, 0));
 	/*
 	 * Resident: pages (tmpfs) or chunks (mpcg) of [0, 3) and of the
 	 * allocated range; statfs agrees with st_blocks.
@@ -1369,10 +1331,10 @@ TEST_F(fsm, fallocate_keep_size)
 	EXPECT_EQ(0, fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 4 * MiB))
 		TH_LOG("KEEP_SIZE: %s", strerror(errno));
 	EXPECT_EQ(1000, file_size(P(d, "f")));
-	EXPECT_EQ(-1, check(fd, 0, 1000, 2));
+	EXPECT_EQ(-1, pattern_check(fd, 0, 1000, 2));
 	/* What was allocated past EOF reads as zero once the file grows. */
 	ASSERT_EQ(0, ftruncate(fd, 3 * MiB));
-	EXPECT_EQ(-1, check(fd, 1000, 3 * MiB - 1000, 0));
+	EXPECT_EQ(-1, pattern_check(fd, 1000, 3 * MiB - 1000, 0));
 	close(fd);
 }
 
@@ -1419,7 +1381,7 @@ TEST_F(fsm, fallocate_errors)
 	close(dfd);
 	/* Nothing changed. */
 	EXPECT_EQ(10000, file_size(P(d, "f")));
-	EXPECT_EQ(-1, check(fd, 0, 10000, 3));
+	EXPECT_EQ(-1, pattern_check(fd, 0, 10000, 3));
 	close(fd);
 }
 
@@ -1500,7 +1462,7 @@ TEST_F(fsm, efbig)
 	EXPECT_EQ(1 * MiB, file_size(P(d, "f")));
 	a.what = 5;
 	EXPECT_EQ(0, in_child(fsize_limited, &a));
-	EXPECT_EQ(-1, check(fd, 0, 100000, 8));
+	EXPECT_EQ(-1, pattern_check(fd, 0, 100000, 8));
 
 	/* The largest file: LLONG_MAX bytes, like tmpfs. */
 	EXPECT_EQ(-1, pwrite(fd, buf, 1, LLONG_MAX));	/* pos + len wraps */
@@ -1520,7 +1482,7 @@ TEST_F(fsm, efbig)
 		  fd_blocks(fd));
 	ASSERT_EQ(0, ftruncate(fd, 100000));
 	EXPECT_EQ(units(variant->gran, 0, 100000) / 512, fd_blocks(fd));
-	EXPECT_EQ(-1, check(fd, 0, 100000, 8));
+	EXPECT_EQ(-1, pattern_check(fd, 0, 100000, 8));
 	close(fd);
 }
 
@@ -1565,9 +1527,9 @@ TEST_F(fsm, punch_hole)
 	EXPECT_EQ(resident / 512, fd_blocks(fd));
 	EXPECT_EQ(free0 - resident, fs_free(d));
 	EXPECT_EQ(size, file_size(P(d, "f")));
-	EXPECT_EQ(-1, check(fd, 0, off, 9));
-	EXPECT_EQ(-1, check(fd, off, len, 0));
-	EXPECT_EQ(-1, check(fd, off + len, size - off - len, 9));
+	EXPECT_EQ(-1, pattern_check(fd, 0, off, 9));
+	EXPECT_EQ(-1, pattern_check(fd, off, len, 0));
+	EXPECT_EQ(-1, pattern_check(fd, off + len, size - off - len, 9));
 	EXPECT_EQ(resident / 512, fd_blocks(fd));	/* read() allocates not */
 	/* The mapping sees the same: zeroes where the hole is. */
 	EXPECT_EQ(-1, check_mem(p, 0, off, 9));
@@ -1577,9 +1539,9 @@ TEST_F(fsm, punch_hole)
 	/* The hole fills again, through write and through the mapping. */
 	ASSERT_EQ(0, pattern_fill(fd, off, 100, 9));
 	p[off + len - 1] = pattern(off + len - 1, 9);
-	EXPECT_EQ(-1, check(fd, off, 100, 9));
-	EXPECT_EQ(-1, check(fd, off + 100, len - 101, 0));
-	EXPECT_EQ(-1, check(fd, off + len - 1, 1, 9));
+	EXPECT_EQ(-1, pattern_check(fd, off, 100, 9));
+	EXPECT_EQ(-1, pattern_check(fd, off + 100, len - 101, 0));
+	EXPECT_EQ(-1, pattern_check(fd, off + len - 1, 1, 9));
 
 	/* Past EOF: nothing happens, the size stays. */
 	EXPECT_EQ(0, fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
@@ -1589,8 +1551,8 @@ TEST_F(fsm, punch_hole)
 	EXPECT_EQ(0, fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 			       size - 100, 1000));
 	EXPECT_EQ(size, file_size(P(d, "f")));
-	EXPECT_EQ(-1, check(fd, size - 100, 100, 0));
-	EXPECT_EQ(-1, check(fd, off + len, size - off - len - 100, 9));
+	EXPECT_EQ(-1, pattern_check(fd, size - 100, 100, 0));
+	EXPECT_EQ(-1, pattern_check(fd, off + len, size - off - len - 100, 9));
 
 	/*
 	 * The whole file: only the unit with EOF in it stays (partly in the
@@ -1602,7 +1564,7 @@ TEST_F(fsm, punch_hole)
 	EXPECT_EQ(resident / 512, fd_blocks(fd));
 	EXPECT_EQ(size, file_size(P(d, "f")));
 	EXPECT_EQ(free0 - resident, fs_free(d));
-	EXPECT_EQ(-1, check(fd, 0, size, 0));
+	EXPECT_EQ(-1, pattern_check(fd, 0, size, 0));
 	EXPECT_EQ(-1, check_mem(p, 0, size, 0));
 	munmap(p, size);
 	/* Aligned to the unit: everything goes. */
@@ -1637,7 +1599,7 @@ TEST_F(fsm, map_private)
 	memset(p, 'X', 100);
 	p[2 * PG + 5] = 'Y';
 	p[5 * PG] = 'Z';
-	EXPECT_EQ(-1, check(fd, 0, size, 5));
+	EXPECT_EQ(-1, pattern_check(fd, 0, size, 5));
 	EXPECT_EQ(-1, check_mem(q, 0, size, 5));
 	EXPECT_EQ('X', p[99]);
 	EXPECT_EQ(pattern(100, 5), p[100]);
@@ -1692,7 +1654,7 @@ TEST_F(fsm, map_private)
 	p = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, rfd, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	p[0] = 'W';
-	EXPECT_EQ(-1, check(fd, 0, PG, 7));
+	EXPECT_EQ(-1, pattern_check(fd, 0, PG, 7));
 	munmap(p, 4 * PG);
 	EXPECT_EQ(MAP_FAILED, mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE,
 				   MAP_SHARED, rfd, 0));
@@ -1715,7 +1677,7 @@ TEST_F(fsm, map_private_holes)
 	ASSERT_NE(MAP_FAILED, p);
 	EXPECT_EQ(0, p[PG]);			/* a hole reads as zero */
 	p[2 * PG] = 'h';			/* private write into a hole */
-	EXPECT_EQ(-1, check(fd, 0, 4 * PG, 0));
+	EXPECT_EQ(-1, pattern_check(fd, 0, 4 * PG, 0));
 	EXPECT_EQ(SIGBUS, read_sig(p + 4 * PG));
 	ASSERT_EQ(0, ftruncate(fd, 8 * PG));	/* grows: now reachable */
 	EXPECT_EQ(0, read_sig(p + 6 * PG));
@@ -1927,7 +1889,7 @@ TEST_F(fsm, remount)
 	EXPECT_EQ(16 * MiB, fs_total(d2));
 	EXPECT_EQ(100, fs_files(d2));
 	/* The data survived all of it. */
-	EXPECT_EQ(-1, check(fd, 0, 4 * MiB, 7));
+	EXPECT_EQ(-1, pattern_check(fd, 0, 4 * MiB, 7));
 	close(fd);
 }
 
@@ -1999,8 +1961,8 @@ TEST_F(fsm, sendfile_splice)
 	EXPECT_EQ(size, lseek(dst, 0, SEEK_CUR));
 	EXPECT_EQ(0, lseek(src, 0, SEEK_CUR));	/* src position unused */
 	EXPECT_EQ(size, file_size(P(d, "dst")));
-	EXPECT_EQ(-1, check(dst, 0, 1000, 0));
-	EXPECT_EQ(-1, check(dst, 1000, size - 1000, 11));
+	EXPECT_EQ(-1, pattern_check(dst, 0, 1000, 0));
+	EXPECT_EQ(-1, pattern_check(dst, 1000, size - 1000, 11));
 	/* At EOF: 0. */
 	EXPECT_EQ(0, sendfile(dst, src, &off, 100));
 	/* From the file position of src. */
@@ -2052,7 +2014,7 @@ TEST_F(fsm, sendfile_splice)
 	ASSERT_EQ(0, ftruncate(dst, 0));
 	ASSERT_EQ(0, lseek(dst, 0, SEEK_SET));
 	EXPECT_EQ(70000, sendfile(dst, tfd, &off, 70000));
-	EXPECT_EQ(-1, check(dst, 0, 70000, 13));
+	EXPECT_EQ(-1, pattern_check(dst, 0, 70000, 13));
 	close(tfd);
 
 	/* copy_file_range within the file system. */
@@ -2164,7 +2126,7 @@ TEST_F(fsm, enospc)
 	EXPECT_EQ(0, fd_blocks(g));
 
 	/* Nothing was lost; all of it was counted. */
-	EXPECT_EQ(-1, check(fd, 0, 4 * MiB - 200, 3));
+	EXPECT_EQ(-1, pattern_check(fd, 0, 4 * MiB - 200, 3));
 	ASSERT_EQ(200, pread(fd, buf, 200, 4 * MiB - 200));
 	EXPECT_EQ(0xee, buf[199]);
 	EXPECT_EQ(4 * MiB / 512, fd_blocks(fd));
@@ -2176,8 +2138,8 @@ TEST_F(fsm, enospc)
 	EXPECT_EQ(0x5a, p[0]);
 	ASSERT_EQ(0, pattern_fill(g, PG, 1 * MiB, 4));
 	EXPECT_EQ(2 * MiB - units(gran, 0, 1 * MiB + PG), fs_free(d2));
-	EXPECT_EQ(-1, check(fd, 0, 2 * MiB, 3));
-	EXPECT_EQ(-1, check(g, PG, 1 * MiB, 4));
+	EXPECT_EQ(-1, pattern_check(fd, 0, 2 * MiB, 3));
+	EXPECT_EQ(-1, pattern_check(g, PG, 1 * MiB, 4));
 	munmap(p, 4 * PG);
 	close(fd);
 	close(g);
@@ -2207,7 +2169,7 @@ TEST_F(fsm, enospc_fallocate)
 	EXPECT_EQ(2 * MiB, file_size(P(d2, "f")));
 	EXPECT_EQ(2 * MiB / 512, fd_blocks(fd));
 	EXPECT_EQ(2 * MiB, fs_free(d2));
-	EXPECT_EQ(-1, check(fd, 0, 2 * MiB, 5));
+	EXPECT_EQ(-1, pattern_check(fd, 0, 2 * MiB, 5));
 	/* The same inside the file (a sparse one): all or nothing too. */
 	ASSERT_EQ(0, ftruncate(fd, 8 * MiB));
 	EXPECT_EQ(-1, fallocate(fd, 0, 2 * MiB, 4 * MiB));
@@ -2215,14 +2177,14 @@ TEST_F(fsm, enospc_fallocate)
 	EXPECT_EQ(8 * MiB, file_size(P(d2, "f")));
 	EXPECT_EQ(2 * MiB / 512, fd_blocks(fd));
 	EXPECT_EQ(2 * MiB, fs_free(d2));
-	EXPECT_EQ(-1, check(fd, 2 * MiB, 6 * MiB, 0));
+	EXPECT_EQ(-1, pattern_check(fd, 2 * MiB, 6 * MiB, 0));
 	ASSERT_EQ(0, ftruncate(fd, 2 * MiB));
 	/* Exactly the rest: fine. */
 	EXPECT_EQ(0, fallocate(fd, 0, 2 * MiB, 2 * MiB));
 	EXPECT_EQ(4 * MiB, file_size(P(d2, "f")));
 	EXPECT_EQ(0, fs_free(d2));
-	EXPECT_EQ(-1, check(fd, 0, 2 * MiB, 5));
-	EXPECT_EQ(-1, check(fd, 2 * MiB, 2 * MiB, 0));
+	EXPECT_EQ(-1, pattern_check(fd, 0, 2 * MiB, 5));
+	EXPECT_EQ(-1, pattern_check(fd, 2 * MiB, 2 * MiB, 0));
 	close(fd);
 }
 
@@ -2313,11 +2275,11 @@ TEST_F(fsm, partial_writes)
 
 	/* Aligned: the first page is written, the write is short. */
 	EXPECT_EQ(PG, pwrite(fd, src, 2 * PG, 0));
-	EXPECT_EQ(-1, check(fd, PG, 2 * PG, 1));
+	EXPECT_EQ(-1, pattern_check(fd, PG, 2 * PG, 1));
 	/* Unaligned, past EOF. */
 	EXPECT_EQ(PG, pwrite(fd, src, 2 * PG, 3 * PG - 100));
 	EXPECT_EQ(4 * PG - 100, file_size(P(d, "f")));
-	EXPECT_EQ(-1, check(fd, PG, 2 * PG - 100, 1));
+	EXPECT_EQ(-1, pattern_check(fd, PG, 2 * PG - 100, 1));
 	/* Nothing readable: EFAULT, nothing changes, no size change. */
 	EXPECT_EQ(-1, pwrite(fd, src + PG, 100, 10 * PG));
 	EXPECT_EQ(EFAULT, errno);
@@ -2350,7 +2312,7 @@ TEST_F(fsm, partial_writes)
 	p = mmap(NULL, 64 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	EXPECT_EQ(PG, pwrite(fd, p + 40 * PG, PG, 0));
-	EXPECT_EQ(-1, check(fd, 0, PG, 0));
+	EXPECT_EQ(-1, pattern_check(fd, 0, PG, 0));
 	munmap(p, 64 * PG);
 	munmap(src, 2 * PG);
 	close(fd);
@@ -2545,8 +2507,8 @@ TEST_F(fsm, madvise_mlock_mremap)
 		TH_LOG("MADV_REMOVE: %s", strerror(errno));
 	resident = units(gran, 0, len) - whole_units(gran, 64 * KiB, 64 * KiB);
 	EXPECT_EQ(resident / 512, fd_blocks(fd));
-	EXPECT_EQ(-1, check(fd, 64 * KiB, 64 * KiB, 0));
-	EXPECT_EQ(-1, check(fd, 128 * KiB, 128 * KiB, 4));
+	EXPECT_EQ(-1, pattern_check(fd, 64 * KiB, 64 * KiB, 0));
+	EXPECT_EQ(-1, pattern_check(fd, 128 * KiB, 128 * KiB, 4));
 	EXPECT_EQ(-1, check_mem(p, 64 * KiB, 64 * KiB, 0));
 no_madvise:
 	/* mlock and munlock. */

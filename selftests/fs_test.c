@@ -81,26 +81,6 @@ static int create_file(const char *dir, const char *name, off_t size)
 	return fd;
 }
 
-/* Check [off, off + len) of @fd against pattern(seed), or zero if !seed. */
-static int verify(int fd, off_t off, size_t len, unsigned int seed)
-{
-	unsigned char buf[8192];
-	size_t done = 0;
-
-	while (done < len) {
-		size_t n = len - done < sizeof(buf) ? len - done : sizeof(buf);
-		size_t i;
-
-		if (pread(fd, buf, n, off + done) != (ssize_t)n)
-			return -1;
-		for (i = 0; i < n; i++)
-			if (buf[i] != (seed ? pattern(off + done + i, seed) : 0))
-				return -1;
-		done += n;
-	}
-	return 0;
-}
-
 TEST(mount_defaults)
 {
 	char dir[64], buf[8192], *line;
@@ -212,7 +192,7 @@ TEST(remount_size)
 	ASSERT_EQ(0, statfs(dir, &sfs));
 	EXPECT_EQ(16 * MiB, (long)(sfs.f_blocks * sfs.f_bsize));
 	EXPECT_EQ(13 * MiB, (long)(sfs.f_bfree * sfs.f_bsize));
-	EXPECT_EQ(0, verify(fd, 0, 3 * MiB, 1));
+	EXPECT_EQ(-1, pattern_check(fd, 0, 3 * MiB, 1));
 	close(fd);
 	unlink(path_join(path, sizeof(path), dir, "f"));
 	mpcg_umount(dir);
@@ -263,7 +243,7 @@ TEST_F(mnt, ftruncate_and_holes)
 	EXPECT_EQ(10 * MiB + 123, st.st_size);
 	EXPECT_EQ(0, st.st_blocks);	/* nothing touched yet */
 	/* Holes read as zeroes and stay holes. */
-	EXPECT_EQ(0, verify(fd, 0, 10 * MiB + 123, 0));
+	EXPECT_EQ(-1, pattern_check(fd, 0, 10 * MiB + 123, 0));
 	ASSERT_EQ(0, fstat(fd, &st));
 	EXPECT_EQ(0, st.st_blocks);
 	/* Reading at or past the end returns 0. */
@@ -290,8 +270,8 @@ TEST_F(mnt, write_read_roundtrip)
 	ASSERT_EQ(0, pattern_fill(fd, off, len, 7));
 	ASSERT_EQ(0, fstat(fd, &st));
 	EXPECT_EQ(off + (off_t)len, st.st_size);
-	EXPECT_EQ(0, verify(fd, off, len, 7));
-	EXPECT_EQ(0, verify(fd, 0, off, 0));
+	EXPECT_EQ(-1, pattern_check(fd, off, len, 7));
+	EXPECT_EQ(-1, pattern_check(fd, 0, off, 0));
 	/* write() and read() at the file offset. */
 	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
 	ASSERT_EQ(5, write(fd, "hello", 5));
@@ -372,7 +352,7 @@ TEST_F(mnt, shared_mapping_across_processes)
 	ASSERT_EQ(0, pattern_fill(fd, 0, x.len, x.seed));
 	/* ... which writes through the mapping; read() sees it here. */
 	ASSERT_EQ(0, cg_run(NULL, map_check_and_write, &x));
-	EXPECT_EQ(0, verify(fd, 0, x.len, x.seed + 1));
+	EXPECT_EQ(-1, pattern_check(fd, 0, x.len, x.seed + 1));
 
 	/* A mapping made before the other process wrote sees it too. */
 	p = mmap(NULL, x.len, PROT_READ, MAP_SHARED, fd, 0);
@@ -643,8 +623,8 @@ TEST_F(mnt, truncate_frees_and_zeroes)
 		TH_LOG("a pays %ld, expected %ld", a1 - a0, 3 * self->chunk);
 	/* Growing again shows zeroes past the old cut, data before it. */
 	ASSERT_EQ(0, ftruncate(fd, 8 * self->chunk));
-	EXPECT_EQ(0, verify(fd, 0, cut, 5));
-	EXPECT_EQ(0, verify(fd, cut, 8 * self->chunk - cut, 0));
+	EXPECT_EQ(-1, pattern_check(fd, 0, cut, 5));
+	EXPECT_EQ(-1, pattern_check(fd, cut, 8 * self->chunk - cut, 0));
 	close(fd);
 	ASSERT_EQ(0, unlink(path));
 }

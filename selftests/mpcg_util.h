@@ -322,6 +322,31 @@ static inline int pattern_fill(int fd, off_t off, size_t len, unsigned int seed)
 }
 
 /*
+ * Check [off, off + len) of @fd through pread: pattern(seed), or zeroes if
+ * @seed is 0.  Returns -1 if it all is, else the offset of the first wrong
+ * (or unreadable) byte.
+ */
+static inline off_t pattern_check(int fd, off_t off, size_t len,
+				  unsigned int seed)
+{
+	unsigned char buf[8192];
+	size_t done = 0;
+
+	while (done < len) {
+		size_t n = len - done < sizeof(buf) ? len - done : sizeof(buf);
+		size_t i;
+
+		if (pread(fd, buf, n, off + done) != (ssize_t)n)
+			return off + done;
+		for (i = 0; i < n; i++)
+			if (buf[i] != (seed ? pattern(off + done + i, seed) : 0))
+				return off + done + i;
+		done += n;
+	}
+	return -1;
+}
+
+/*
  * ---- The engine: ioctls, test cgroups, worker processes, and the checker
  * of the invariants that hold after every reassessment. ----
  */
