@@ -832,7 +832,6 @@ static int worker(int w, unsigned int gen)
 	if (!rng)
 		rng = 1;
 	sigaction(SIGBUS, &sa, NULL);
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	model = malloc(SCRATCH_MAX);
 	if (!model)
 		return 1;
@@ -876,22 +875,23 @@ struct wproc {
 static struct wproc wp[MAX_WORKERS];
 static int churn_alive[NCHURN];
 
+static int worker_main(void *arg)
+{
+	int w = (long)arg;
+
+	return worker(w, wp[w].gen);
+}
+
+/* Start worker @w in a random long-lived cgroup. */
 static pid_t spawn(int w)
 {
 	char cg[PATH_MAX + 16];
 	pid_t pid;
 
 	snprintf(cg, sizeof(cg), "%s/c%d", cg_parent, (int)(rnd() % NCG));
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
+	pid = mpcg_spawn(cg, worker_main, (void *)(long)w);
 	if (pid < 0)
 		return -1;
-	if (pid == 0) {
-		if (cg_enter(cg))
-			_exit(3);
-		_exit(worker(w, wp[w].gen));
-	}
 	wp[w].pid = pid;
 	wp[w].gen++;
 	return pid;
@@ -1048,6 +1048,7 @@ static void reap(int respawn)
 				break;
 		if (w == nworkers)
 			continue;
+		mpcg_pid_del(pid);
 		wp[w].pid = 0;
 		if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 			slot = w;
