@@ -432,11 +432,19 @@ static void model_resync(const char *op, size_t off, size_t len)
 	struct stat st;
 	size_t i, n;
 
-	if (fstat(sfd, &st) || (size_t)st.st_size > SCRATCH_MAX ||
-	    pread(sfd, buf, st.st_size, 0) != st.st_size) {
-		if ((size_t)st.st_size > SCRATCH_MAX)
-			problem("%s failed, and the size is now %ld", op,
-				(long)st.st_size);
+	/* (fstat() itself allocates: glibc calls fstatat(fd, "", ...).) */
+	if (fstat(sfd, &st)) {
+		failed("fstat scratch", errno, 0);
+		scratch_create();	/* cannot tell: start over */
+		return;
+	}
+	if ((size_t)st.st_size > SCRATCH_MAX) {
+		problem("%s failed, and the size is now %ld", op,
+			(long)st.st_size);
+		scratch_create();
+		return;
+	}
+	if (pread(sfd, buf, st.st_size, 0) != st.st_size) {
 		scratch_create();	/* cannot tell: start over */
 		return;
 	}
