@@ -3,7 +3,8 @@
 # mpcg: multi-process control groups for shared memory.
 #
 #   make              build mpcg.ko (against KDIR), the tools and the selftests
-#   make deps         install the Debian packages the project needs
+#   make deps         install the Debian packages the project needs (every
+#                     target that needs them runs it; quiet when all is there)
 #   make demo         boot the test VM and show two cgroups sharing a file
 #   make check        boot the test VM and run the runner tests and selftests
 #   make check-debug  the same on a KASAN/lockdep/kmemleak/UBSAN kernel, plus
@@ -30,11 +31,11 @@ all: module selftests tools
 deps:
 	@tools/deps
 
-module:
+module: deps
 	@if [ -z "$(KDIR)" ]; then echo "no kernel headers found: run 'make deps'" >&2; exit 1; fi
 	@tools/build-module $(KDIR) $(BUILD)/kernel
 
-$(KSFT_INC)/kselftest_harness.h:
+$(KSFT_INC)/kselftest_harness.h: | deps
 	@tools/ksft-headers $(KSFT_INC)
 
 selftests: $(SELFTEST_BINS)
@@ -79,7 +80,7 @@ LIB_DIR := $(BUILD)/lib
 LIBMPCG_SO := libmpcg.so.$(VERSION)
 MPCGCTL_SRCS := $(wildcard tools/mpcgctl/*.c)
 
-tools: $(LIB_DIR)/libmpcg.a $(LIB_DIR)/libmpcg.so $(LIB_DIR)/mpcg.pc \
+tools: deps $(LIB_DIR)/libmpcg.a $(LIB_DIR)/libmpcg.so $(LIB_DIR)/mpcg.pc \
        $(BUILD)/bin/mpcgctl
 
 $(LIB_DIR)/libmpcg.o: tools/lib/libmpcg.c tools/lib/mpcg.h uapi/linux/mpcg.h dkms.conf
