@@ -65,7 +65,8 @@ $(BUILD)/selftests-helpers/trace_scenario: selftests/trace_scenario.c uapi/linux
 #                     man pages under PREFIX (default /usr/local); DESTDIR is
 #                     honoured (and then depmod and ldconfig are not run)
 #   make uninstall    removes what install installed
-#   make check-host   host-side tests: make install DESTDIR=..., dkms build
+#   make check-host   host-side tests: the selftest runner, make install
+#                     DESTDIR=..., dkms build
 #                     (part of make check)
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
 PREFIX ?= /usr/local
@@ -156,6 +157,7 @@ uninstall:
 check-host:
 	@tools/deps
 	@$(MAKE) --no-print-directory all
+	selftests/host/run_test.sh
 	selftests/host/install_test.sh
 	selftests/host/dkms_test.sh
 
