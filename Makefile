@@ -174,6 +174,7 @@ check-debug:
 	@tools/deps
 	@$(MAKE) --no-print-directory selftests
 	@kd=$$(tools/testing/debug-kernel) && \
+	tools/testing/kmemleak-test $$kd && \
 	tools/build-module $$kd $(BUILD)/kernel-debug && \
 	$(VM_RUN) --kernel $$kd/arch/x86/boot/bzImage \
 		--module $(BUILD)/kernel-debug/mpcg.ko --kmemleak --timeout 4800 \
