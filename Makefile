@@ -121,6 +121,16 @@ $(BUILD)/selftests/mpcgctl_test: selftests/mpcgctl_test.sh selftests/mpcgctl_che
 	@mkdir -p $(@D)
 	install -m 755 $< $@
 
+# The libmpcg selftest (a kselftest harness program), linked with libmpcg.a.
+selftests: $(BUILD)/selftests/libmpcg_test
+
+$(BUILD)/selftests/libmpcg_test: selftests/libmpcg_test.c selftests/mpcg_util.h \
+				 tools/lib/mpcg.h uapi/linux/mpcg.h \
+				 $(KSFT_INC)/kselftest_harness.h $(LIB_DIR)/libmpcg.a
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -isystem $(KSFT_INC) -Iuapi -Itools/lib -o $@ $< \
+		$(LIB_DIR)/libmpcg.a
+
 install: module tools
 	@if [ -z "$(KREL)" ]; then echo "install: cannot tell the kernel release of KDIR=$(KDIR)" >&2; exit 1; fi
 	install -d $(DESTDIR)$(MODULEDIR) $(DESTDIR)$(SBINDIR) \
