@@ -690,25 +690,53 @@ def check_top_batch(count):
 # ---- top on a terminal -------------------------------------------------------
 
 
-def check_top_pty(mpcgctl):
-    """top redraws on a terminal, quits on 'q' and gives the terminal back."""
+def check_top_pty(mpcgctl, *opts):
+    """top redraws on a terminal, quits on 'q' and gives the terminal back.
+
+    With OPTS (e.g. -o CGROUP,PAID), also press 'r' and 'c' and check both
+    views: -o names columns of the cgroups view only."""
     import pty
     import termios
     pid, master = pty.fork()
     if pid == 0:
         fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 132, 0, 0))
-        os.execv(mpcgctl, [mpcgctl, "top", "-d", "0.2"])
+        os.execv(mpcgctl, [mpcgctl, "top", "-d", "0.2"] + list(opts))
     before = None
-    out, t0 = b"", time.time()
-    try:
-        # Wait for two refreshes.
-        while out.count(b"mpcgctl top - ") < 2 and time.time() - t0 < 30:
+    out = b""
+
+    def read_until(cond, secs=30):
+        nonlocal out
+        t0 = time.time()
+        while not cond() and time.time() - t0 < secs:
             r, _, _ = select.select([master], [], [], 0.5)
             if r:
                 try:
                     out += os.read(master, 65536)
                 except OSError:
-                    break
+                    return False
+        return cond()
+
+    def last_screen():
+        return out.rsplit(b"\x1b[H\x1b[2J", 1)[-1]
+
+    try:
+        # Wait for two refreshes.
+        read_until(lambda: out.count(b"mpcgctl top - ") >= 2)
+        if opts:
+            os.write(master, b"r")
+            if not read_until(lambda: b"RESIDENT" in last_screen()):
+                fail("top %s: no regions view after 'r': %r" %
+                     (" ".join(opts), out[-300:]))
+            n = out.count(b"mpcgctl top - ")
+            os.write(master, b"c")
+            if not read_until(lambda: out.count(b"mpcgctl top - ") > n and
+                              b"CGROUP" in last_screen()):
+                fail("top %s: no cgroups view after 'c': %r" %
+                     (" ".join(opts), out[-300:]))
+            head = [l for l in last_screen().split(b"\n")
+                    if l.lstrip().startswith(b"CGROUP")]
+            if not head or head[0].split() != [b"CGROUP", b"PAID"]:
+                fail("top %s: cgroups header %r" % (" ".join(opts), head))
         before = termios.tcgetattr(master)
         os.write(master, b"q")
         t1 = time.time()
@@ -837,7 +865,7 @@ def run_one(cmd, args):
     elif cmd == "top-batch":
         check_top_batch(args[0])
     elif cmd == "top-pty":
-        check_top_pty(args[0])
+        check_top_pty(*args)
     elif cmd == "abi-stat":
         fd = open_region(args[0])
         print(json.dumps(region_stat(fd)))

@@ -174,7 +174,7 @@ show() {
 # ---- tests ----
 
 t_help() {
-	local c cols keys r=0
+	local c cols keys dup r=0
 	ctl --help && grep -q '^Usage:' "$out" || { show; r=1; }
 	ctl --version && grep -Eq '^mpcgctl from mpcg [0-9]' "$out" || { show; r=1; }
 	for c in stat members attachments chunks policy reassess list usage top; do
@@ -183,6 +183,14 @@ t_help() {
 			echo "# $c --help:"; show; r=1
 		fi
 	done
+	# No option letter twice; top has no JSON output, so does not offer it.
+	for c in stat members attachments chunks policy reassess list usage top; do
+		ctl $c --help
+		dup=$(grep -oE '^ -[A-Za-z],' "$out" | sort | uniq -d)
+		[ -z "$dup" ] || { echo "# $c --help lists $dup twice"; r=1; }
+	done
+	ctl top --help
+	! grep -Eq -- '-J|--json' "$out" || { echo "# top --help offers JSON"; show; r=1; }
 	# The columns each --help lists are those --output-all prints.
 	for c in stat members attachments chunks list usage; do
 		ctl $c --help
@@ -365,7 +373,9 @@ t_top_batch() {
 }
 
 t_top_tty() {
-	$PY "$CHECK" top-pty "$MPCGCTL"
+	$PY "$CHECK" top-pty "$MPCGCTL" &&
+		# -o names columns of the cgroups view, not of the regions view.
+		$PY "$CHECK" top-pty "$MPCGCTL" -o CGROUP,PAID
 }
 
 t_err_usage() {
@@ -386,6 +396,9 @@ t_err_usage() {
 	expect 2 "^mpcgctl: option '-o' requires an argument" "$MPCGCTL" members "$f1" -o || r=1
 	expect 2 "^mpcgctl: option '-d' requires an argument" "$MPCGCTL" top -d || r=1
 	grep -q "^Try 'mpcgctl top --help'" "$err" || { cat "$err"; r=1; }
+	expect 2 "^mpcgctl: top: --json is not supported" "$MPCGCTL" top -J -n 1 || r=1
+	expect 2 "^mpcgctl: top: --json is not supported" "$MPCGCTL" top --json -n 1 || r=1
+	expect 2 "^mpcgctl: top: --json is not supported" "$MPCGCTL" --json top -n 1 || r=1
 	return $r
 }
 
