@@ -596,7 +596,12 @@ def parse_prometheus(text):
 def prom_selftest():
     """The parser refuses what it should."""
     good = "# HELP m_x x.\n# TYPE m_x gauge\nm_x{a=\"q\\\"\\\\\\n\"} 1.5e3\n"
-    parse_prometheus(good)
+    want = {"m_x": {"type": "gauge", "help": "x.",
+                    "samples": {(("a", 'q"\\\n'),): 1500.0}}}
+    expect("our parse of %r" % good, parse_prometheus(good), want)
+    ref = reference_prometheus(good)
+    if ref is not None:
+        expect("prometheus_client's parse of %r" % good, ref, want)
     bad = [
         "m_x 1\n",                                          # no HELP/TYPE
         "# HELP m_x x.\n# TYPE m_x gauge\nm_x 1",           # no final newline
@@ -619,6 +624,47 @@ def prom_selftest():
         fail("the Prometheus parser accepted %r" % b)
 
 
+def reference_parser():
+    """prometheus_client's parser (Debian: python3-prometheus-client), or
+    None after saying why it is missing."""
+    try:
+        from prometheus_client.parser import text_string_to_metric_families
+    except ImportError:
+        # Run with python3 -S: no site packages.  Debian puts it here.
+        sys.path.append("/usr/lib/python3/dist-packages")
+        try:
+            from prometheus_client.parser import text_string_to_metric_families
+        except ImportError as e:
+            fail("cannot import prometheus_client (%s): install "
+                 "python3-prometheus-client (make deps)" % e)
+            return None
+    return text_string_to_metric_families
+
+
+def reference_prometheus(text):
+    """TEXT parsed by prometheus_client, in parse_prometheus()'s form."""
+    parse = reference_parser()
+    if not parse:
+        return None
+    fams = {}
+    try:
+        for f in parse(text):
+            samples = {}
+            for smp in f.samples:
+                if smp.name != f.name:
+                    fail("prometheus_client: sample %s in family %s" %
+                         (smp.name, f.name))
+                samples[tuple(sorted(smp.labels.items()))] = smp.value
+            if f.name in fams:
+                fail("prometheus_client: family %s twice" % f.name)
+            fams[f.name] = {"type": f.type, "help": f.documentation,
+                            "samples": samples}
+    except ValueError as e:
+        fail("prometheus_client refuses the text: %s" % e)
+        return None
+    return fams
+
+
 def check_prometheus(rel):
     text = sys.stdin.read()
     prom_selftest()
@@ -627,6 +673,10 @@ def check_prometheus(rel):
     except ValueError as e:
         fail("Prometheus text: %s" % e)
         return
+    # The parser of the Prometheus project's Python client reads the same.
+    ref = reference_prometheus(text)
+    if ref is not None:
+        expect("families and samples by prometheus_client", ref, fams)
     rows, _ = usage_want(rel)
     regs = list_regions()
     node = {
@@ -679,8 +729,9 @@ def check_top_batch(count):
         got = {}
         paid = []
         for line in lines[3:]:
-            f = line.split()
-            got[f[0]] = [int(x) for x in f[1:6]]
+            # CGROUP (which may hold spaces), then 6 numbers.
+            f = line.rsplit(None, 6)
+            got[f[0].strip()] = [int(x) for x in f[1:6]]
             paid.append(int(f[4]))
         expect("top rows", got, want)
         if paid != sorted(paid, reverse=True):

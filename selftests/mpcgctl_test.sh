@@ -14,6 +14,8 @@
 #   /$P/b    reads all of f1, creates f2 (8M)
 #   /$P/c/d  maps f1[0,8M) and reads it, maps f2[2M,6M) and writes it
 #   /$P/e    maps all of f1 and touches nothing (a member that pays nothing)
+#   /$P-w"q\b s  (beside /$P: a name with characters the Prometheus text
+#            format escapes, and a space) creates f4 (1M)
 #
 # Installed as build/selftests/mpcgctl_test; runs as root in the test VM
 # (tools/testing/vm-run) with mpcg.ko loaded.  MPCGCTL overrides the binary;
@@ -58,10 +60,12 @@ grep -qw memory /sys/fs/cgroup/cgroup.subtree_control ||
 
 P=mpcgctl-test-$$
 CG=/sys/fs/cgroup/$P
+PW=$P-'w"q\b s'		# its Prometheus label value: /$P-w\"q\\b s
+CGW=/sys/fs/cgroup/$PW
 tmp=$(mktemp -d /tmp/mpcgctl-test.XXXXXX)
 chmod 755 "$tmp"	# nobody runs mpcgctl on the regions too
 mnt=$tmp/mnt
-f1=$mnt/f1 f2=$mnt/f2 f3=$mnt/f3
+f1=$mnt/f1 f2=$mnt/f2 f3=$mnt/f3 f4=$mnt/f4
 holders=()
 auto=
 
@@ -72,6 +76,7 @@ cleanup() {
 	mountpoint -q "$mnt" && umount "$mnt"
 	[ -d "$CG" ] && cgdelete -r -g memory:/$P 2>/dev/null
 	[ -d "$CG" ] && find "$CG" -depth -type d -exec rmdir {} + 2>/dev/null
+	[ -d "$CGW" ] && rmdir "$CGW"
 	[ -n "$auto" ] && echo "$auto" >/sys/module/mpcg/parameters/auto_reassess_ms
 	rm -rf "$tmp"
 }
@@ -87,6 +92,15 @@ hold() {
 	local cg=$1
 	shift
 	cgexec -g memory:$P/$cg $PY "$CHECK" hold "$@" &
+	holders+=($!)
+}
+
+# Run a holder in the cgroup at the path $1 (one cgexec cannot name).
+hold_in() {
+	local dir=$1
+	shift
+	sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$dir" \
+		$PY "$CHECK" hold "$@" &
 	holders+=($!)
 }
 
@@ -122,7 +136,9 @@ hold b --wait "$tmp/ready.a" --read "$f1" --create "$f2" $((8 * M)) \
 hold c/d --wait "$tmp/ready.b" --map "$f1" 0 $((8 * M)) read \
 	--map "$f2" $((2 * M)) $((4 * M)) write --ready "$tmp/ready.d"
 hold e --wait "$tmp/ready.d" --map "$f1" 0 $((32 * M)) none --ready "$tmp/ready.e"
-wait_ready "$tmp/ready.a" "$tmp/ready.b" "$tmp/ready.d" "$tmp/ready.e"
+mkdir "$CGW" && [ -f "$CGW/memory.current" ] || bail "cannot make $CGW"
+hold_in "$CGW" --wait "$tmp/ready.e" --create "$f4" $M --ready "$tmp/ready.w"
+wait_ready "$tmp/ready.a" "$tmp/ready.b" "$tmp/ready.d" "$tmp/ready.e" "$tmp/ready.w"
 pid_a=$(cat "$tmp/ready.a") pid_b=$(cat "$tmp/ready.b")
 pid_d=$(cat "$tmp/ready.d") pid_e=$(cat "$tmp/ready.e")
 # An empty region only its owner (root) can open.
@@ -254,7 +270,8 @@ t_chunks() {
 }
 
 t_list() {
-	ctl list --json --bytes --output-all && check list "$f1" "$f2" "$mnt/private" ""
+	ctl list --json --bytes --output-all &&
+		check list "$f1" "$f2" "$f4" "$mnt/private" ""
 }
 
 t_usage() {
@@ -300,6 +317,9 @@ t_prometheus() {
 		check prometheus / :: --in "$tmp/p1" prometheus "/$P" || return 1
 	# Each metric family: HELP, TYPE, then its samples.
 	grep -q '^mpcg_cgroup_paid_bytes{cgroup="/'$P'/a"} [0-9]*$' "$out" || { show; return 1; }
+	# " and \ escaped in label values (both parsers read them back).
+	grep -Fqx 'mpcg_cgroup_paid_bytes{cgroup="/'"$P"'-w\"q\\b s"} '$M "$out" ||
+		{ show; return 1; }
 }
 
 t_human() {
