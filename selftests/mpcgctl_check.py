@@ -395,6 +395,15 @@ def check_usage(rel, *flags):
         if got is None or abs(got - want) > 512 << 10:
             fail("usage: %s CURRENT %r, memory.current %d" %
                  (r["cgroup"], got, want))
+    # The total's CURRENT: the subtree's memory.current (the root has none).
+    got = current.get("total")
+    if rel.rstrip("/") == "":
+        expect("usage / total CURRENT", got, None)
+    else:
+        want = int(cg_file(rel.rstrip("/"), "memory.current"))
+        if got is None or abs(got - want) > 512 << 10:
+            fail("usage: %s total CURRENT %r, memory.current %d" %
+                 (rel, got, want))
     if "--expect-total" in flags:
         want = int(flags[flags.index("--expect-total") + 1])
         expect("usage %s total paid" % rel, total["paid"], want)
