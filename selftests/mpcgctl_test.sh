@@ -35,7 +35,7 @@ PY="python3 -S"		# the checker needs no site packages; starts faster
 tests=(t_help t_reassess t_stat t_members t_attachments t_chunks t_list
        t_usage t_usage_all t_charges t_prometheus t_human t_raw_noheadings
        t_policy t_top_batch t_top_tty t_err_usage t_err_values
-       t_err_not_mpcg t_err_module t_err_permission)
+       t_err_not_mpcg t_err_module t_err_permission t_removed)
 
 echo "TAP version 13"
 echo "1..${#tests[@]}"
@@ -65,7 +65,8 @@ CGW=/sys/fs/cgroup/$PW
 tmp=$(mktemp -d /tmp/mpcgctl-test.XXXXXX)
 chmod 755 "$tmp"	# nobody runs mpcgctl on the regions too
 mnt=$tmp/mnt
-f1=$mnt/f1 f2=$mnt/f2 f3=$mnt/f3 f4=$mnt/f4
+f1=$mnt/f1 f2=$mnt/f2 f3=$mnt/f3 f4=$mnt/f4 f5=$mnt/f5
+CGX=$CG-gone		# t_removed: removed while it owns f5
 holders=()
 auto=
 
@@ -77,6 +78,7 @@ cleanup() {
 	[ -d "$CG" ] && cgdelete -r -g memory:/$P 2>/dev/null
 	[ -d "$CG" ] && find "$CG" -depth -type d -exec rmdir {} + 2>/dev/null
 	[ -d "$CGW" ] && rmdir "$CGW"
+	[ -d "$CGX" ] && rmdir "$CGX"
 	[ -n "$auto" ] && echo "$auto" >/sys/module/mpcg/parameters/auto_reassess_ms
 	rm -rf "$tmp"
 }
@@ -485,6 +487,27 @@ t_err_permission() {
 		cmp -s "$out" "$tmp/n1" || { show; cat "$err"; r=1; }
 	ctl policy "$f1" && [ "$(cat "$out")" = proportional ] || { show; r=1; }
 	return $r
+}
+
+t_removed() {
+	# f5's owner, a cgroup removed after its holder exited, still pays
+	# (nothing reassesses f5): it is named "#ID (removed)".
+	local id pid i
+	mkdir "$CGX" && id=$(stat -c %i "$CGX") || return 1
+	hold_in "$CGX" --create "$f5" $M --ready "$tmp/ready.x"
+	for ((i = 0; i < 1800; i++)); do
+		[ -e "$tmp/ready.x" ] && break
+		sleep 0.1
+	done
+	pid=$(cat "$tmp/ready.x") || return 1
+	kill "$pid" && wait "$pid"
+	rmdir "$CGX" || return 1
+	ctl members -n -o CGROUP,FLAGS,PAID --bytes "$f5"
+	grep -Eqx "#$id \(removed\) +owner,departed +$M" "$out" || { show; return 1; }
+	ctl stat -n -o OWNER,OWNER_ID "$f5"
+	grep -Eqx "#$id \(removed\) +$id" "$out" || { show; return 1; }
+	ctl members --json --bytes --output-all "$f5" && check members "$f5" &&
+		ctl stat --json --bytes --output-all "$f5" && check stat "$f5"
 }
 
 # ---- run ----
