@@ -55,11 +55,10 @@ within() {
 # B_MIB MiB (the automatic reassessment runs 100 ms after a change), print
 # what they pay, and fail if they do not settle there.
 show() {
-	local title=$1 i c
+	local title=$1 end=$((SECONDS + settle_s)) c
 	declare -A want=([a]=$2 [b]=$3)
-	for ((i = 0; i < settle_s * 10; i++)); do
-		within "$(pays a)" "${want[a]}" && within "$(pays b)" "${want[b]}" &&
-			break
+	until within "$(pays a)" "${want[a]}" && within "$(pays b)" "${want[b]}"; do
+		[ $SECONDS -lt $end ] || break
 		sleep 0.1
 	done
 	echo "$title"
