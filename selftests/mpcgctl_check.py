@@ -395,6 +395,15 @@ def check_usage(rel, *flags):
         if got is None or abs(got - want) > 512 << 10:
             fail("usage: %s CURRENT %r, memory.current %d" %
                  (r["cgroup"], got, want))
+    # The total's CURRENT: the subtree's memory.current (the root has none).
+    got = current.get("total")
+    if rel.rstrip("/") == "":
+        expect("usage / total CURRENT", got, None)
+    else:
+        want = int(cg_file(rel.rstrip("/"), "memory.current"))
+        if got is None or abs(got - want) > 512 << 10:
+            fail("usage: %s total CURRENT %r, memory.current %d" %
+                 (rel, got, want))
     if "--expect-total" in flags:
         want = int(flags[flags.index("--expect-total") + 1])
         expect("usage %s total paid" % rel, total["paid"], want)
@@ -596,7 +605,12 @@ def parse_prometheus(text):
 def prom_selftest():
     """The parser refuses what it should."""
     good = "# HELP m_x x.\n# TYPE m_x gauge\nm_x{a=\"q\\\"\\\\\\n\"} 1.5e3\n"
-    parse_prometheus(good)
+    want = {"m_x": {"type": "gauge", "help": "x.",
+                    "samples": {(("a", 'q"\\\n'),): 1500.0}}}
+    expect("our parse of %r" % good, parse_prometheus(good), want)
+    ref = reference_prometheus(good)
+    if ref is not None:
+        expect("prometheus_client's parse of %r" % good, ref, want)
     bad = [
         "m_x 1\n",                                          # no HELP/TYPE
         "# HELP m_x x.\n# TYPE m_x gauge\nm_x 1",           # no final newline
@@ -619,6 +633,47 @@ def prom_selftest():
         fail("the Prometheus parser accepted %r" % b)
 
 
+def reference_parser():
+    """prometheus_client's parser (Debian: python3-prometheus-client), or
+    None after saying why it is missing."""
+    try:
+        from prometheus_client.parser import text_string_to_metric_families
+    except ImportError:
+        # Run with python3 -S: no site packages.  Debian puts it here.
+        sys.path.append("/usr/lib/python3/dist-packages")
+        try:
+            from prometheus_client.parser import text_string_to_metric_families
+        except ImportError as e:
+            fail("cannot import prometheus_client (%s): install "
+                 "python3-prometheus-client (make deps)" % e)
+            return None
+    return text_string_to_metric_families
+
+
+def reference_prometheus(text):
+    """TEXT parsed by prometheus_client, in parse_prometheus()'s form."""
+    parse = reference_parser()
+    if not parse:
+        return None
+    fams = {}
+    try:
+        for f in parse(text):
+            samples = {}
+            for smp in f.samples:
+                if smp.name != f.name:
+                    fail("prometheus_client: sample %s in family %s" %
+                         (smp.name, f.name))
+                samples[tuple(sorted(smp.labels.items()))] = smp.value
+            if f.name in fams:
+                fail("prometheus_client: family %s twice" % f.name)
+            fams[f.name] = {"type": f.type, "help": f.documentation,
+                            "samples": samples}
+    except ValueError as e:
+        fail("prometheus_client refuses the text: %s" % e)
+        return None
+    return fams
+
+
 def check_prometheus(rel):
     text = sys.stdin.read()
     prom_selftest()
@@ -627,6 +682,10 @@ def check_prometheus(rel):
     except ValueError as e:
         fail("Prometheus text: %s" % e)
         return
+    # The parser of the Prometheus project's Python client reads the same.
+    ref = reference_prometheus(text)
+    if ref is not None:
+        expect("families and samples by prometheus_client", ref, fams)
     rows, _ = usage_want(rel)
     regs = list_regions()
     node = {
@@ -679,8 +738,9 @@ def check_top_batch(count):
         got = {}
         paid = []
         for line in lines[3:]:
-            f = line.split()
-            got[f[0]] = [int(x) for x in f[1:6]]
+            # CGROUP (which may hold spaces), then 6 numbers.
+            f = line.rsplit(None, 6)
+            got[f[0].strip()] = [int(x) for x in f[1:6]]
             paid.append(int(f[4]))
         expect("top rows", got, want)
         if paid != sorted(paid, reverse=True):
@@ -690,25 +750,53 @@ def check_top_batch(count):
 # ---- top on a terminal -------------------------------------------------------
 
 
-def check_top_pty(mpcgctl):
-    """top redraws on a terminal, quits on 'q' and gives the terminal back."""
+def check_top_pty(mpcgctl, *opts):
+    """top redraws on a terminal, quits on 'q' and gives the terminal back.
+
+    With OPTS (e.g. -o CGROUP,PAID), also press 'r' and 'c' and check both
+    views: -o names columns of the cgroups view only."""
     import pty
     import termios
     pid, master = pty.fork()
     if pid == 0:
         fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 132, 0, 0))
-        os.execv(mpcgctl, [mpcgctl, "top", "-d", "0.2"])
+        os.execv(mpcgctl, [mpcgctl, "top", "-d", "0.2"] + list(opts))
     before = None
-    out, t0 = b"", time.time()
-    try:
-        # Wait for two refreshes.
-        while out.count(b"mpcgctl top - ") < 2 and time.time() - t0 < 30:
+    out = b""
+
+    def read_until(cond, secs=30):
+        nonlocal out
+        t0 = time.time()
+        while not cond() and time.time() - t0 < secs:
             r, _, _ = select.select([master], [], [], 0.5)
             if r:
                 try:
                     out += os.read(master, 65536)
                 except OSError:
-                    break
+                    return False
+        return cond()
+
+    def last_screen():
+        return out.rsplit(b"\x1b[H\x1b[2J", 1)[-1]
+
+    try:
+        # Wait for two refreshes.
+        read_until(lambda: out.count(b"mpcgctl top - ") >= 2)
+        if opts:
+            os.write(master, b"r")
+            if not read_until(lambda: b"RESIDENT" in last_screen()):
+                fail("top %s: no regions view after 'r': %r" %
+                     (" ".join(opts), out[-300:]))
+            n = out.count(b"mpcgctl top - ")
+            os.write(master, b"c")
+            if not read_until(lambda: out.count(b"mpcgctl top - ") > n and
+                              b"CGROUP" in last_screen()):
+                fail("top %s: no cgroups view after 'c': %r" %
+                     (" ".join(opts), out[-300:]))
+            head = [l for l in last_screen().split(b"\n")
+                    if l.lstrip().startswith(b"CGROUP")]
+            if not head or head[0].split() != [b"CGROUP", b"PAID"]:
+                fail("top %s: cgroups header %r" % (" ".join(opts), head))
         before = termios.tcgetattr(master)
         os.write(master, b"q")
         t1 = time.time()
@@ -837,7 +925,7 @@ def run_one(cmd, args):
     elif cmd == "top-batch":
         check_top_batch(args[0])
     elif cmd == "top-pty":
-        check_top_pty(args[0])
+        check_top_pty(*args)
     elif cmd == "abi-stat":
         fd = open_region(args[0])
         print(json.dumps(region_stat(fd)))

@@ -14,6 +14,8 @@
 #   /$P/b    reads all of f1, creates f2 (8M)
 #   /$P/c/d  maps f1[0,8M) and reads it, maps f2[2M,6M) and writes it
 #   /$P/e    maps all of f1 and touches nothing (a member that pays nothing)
+#   /$P-w"q\b s  (beside /$P: a name with characters the Prometheus text
+#            format escapes, and a space) creates f4 (1M)
 #
 # Installed as build/selftests/mpcgctl_test; runs as root in the test VM
 # (tools/testing/vm-run) with mpcg.ko loaded.  MPCGCTL overrides the binary;
@@ -33,7 +35,7 @@ PY="python3 -S"		# the checker needs no site packages; starts faster
 tests=(t_help t_reassess t_stat t_members t_attachments t_chunks t_list
        t_usage t_usage_all t_charges t_prometheus t_human t_raw_noheadings
        t_policy t_top_batch t_top_tty t_err_usage t_err_values
-       t_err_not_mpcg t_err_module t_err_permission)
+       t_err_not_mpcg t_err_module t_err_permission t_removed)
 
 echo "TAP version 13"
 echo "1..${#tests[@]}"
@@ -58,10 +60,13 @@ grep -qw memory /sys/fs/cgroup/cgroup.subtree_control ||
 
 P=mpcgctl-test-$$
 CG=/sys/fs/cgroup/$P
+PW=$P-'w"q\b s'		# its Prometheus label value: /$P-w\"q\\b s
+CGW=/sys/fs/cgroup/$PW
 tmp=$(mktemp -d /tmp/mpcgctl-test.XXXXXX)
 chmod 755 "$tmp"	# nobody runs mpcgctl on the regions too
 mnt=$tmp/mnt
-f1=$mnt/f1 f2=$mnt/f2 f3=$mnt/f3
+f1=$mnt/f1 f2=$mnt/f2 f3=$mnt/f3 f4=$mnt/f4 f5=$mnt/f5
+CGX=$CG-gone		# t_removed: removed while it owns f5
 holders=()
 auto=
 
@@ -72,6 +77,8 @@ cleanup() {
 	mountpoint -q "$mnt" && umount "$mnt"
 	[ -d "$CG" ] && cgdelete -r -g memory:/$P 2>/dev/null
 	[ -d "$CG" ] && find "$CG" -depth -type d -exec rmdir {} + 2>/dev/null
+	[ -d "$CGW" ] && rmdir "$CGW"
+	[ -d "$CGX" ] && rmdir "$CGX"
 	[ -n "$auto" ] && echo "$auto" >/sys/module/mpcg/parameters/auto_reassess_ms
 	rm -rf "$tmp"
 }
@@ -87,6 +94,15 @@ hold() {
 	local cg=$1
 	shift
 	cgexec -g memory:$P/$cg $PY "$CHECK" hold "$@" &
+	holders+=($!)
+}
+
+# Run a holder in the cgroup at the path $1 (one cgexec cannot name).
+hold_in() {
+	local dir=$1
+	shift
+	sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$dir" \
+		$PY "$CHECK" hold "$@" &
 	holders+=($!)
 }
 
@@ -122,7 +138,9 @@ hold b --wait "$tmp/ready.a" --read "$f1" --create "$f2" $((8 * M)) \
 hold c/d --wait "$tmp/ready.b" --map "$f1" 0 $((8 * M)) read \
 	--map "$f2" $((2 * M)) $((4 * M)) write --ready "$tmp/ready.d"
 hold e --wait "$tmp/ready.d" --map "$f1" 0 $((32 * M)) none --ready "$tmp/ready.e"
-wait_ready "$tmp/ready.a" "$tmp/ready.b" "$tmp/ready.d" "$tmp/ready.e"
+mkdir "$CGW" && [ -f "$CGW/memory.current" ] || bail "cannot make $CGW"
+hold_in "$CGW" --wait "$tmp/ready.e" --create "$f4" $M --ready "$tmp/ready.w"
+wait_ready "$tmp/ready.a" "$tmp/ready.b" "$tmp/ready.d" "$tmp/ready.e" "$tmp/ready.w"
 pid_a=$(cat "$tmp/ready.a") pid_b=$(cat "$tmp/ready.b")
 pid_d=$(cat "$tmp/ready.d") pid_e=$(cat "$tmp/ready.e")
 # An empty region only its owner (root) can open.
@@ -174,7 +192,7 @@ show() {
 # ---- tests ----
 
 t_help() {
-	local c cols keys r=0
+	local c cols keys dup r=0
 	ctl --help && grep -q '^Usage:' "$out" || { show; r=1; }
 	ctl --version && grep -Eq '^mpcgctl from mpcg [0-9]' "$out" || { show; r=1; }
 	for c in stat members attachments chunks policy reassess list usage top; do
@@ -183,6 +201,14 @@ t_help() {
 			echo "# $c --help:"; show; r=1
 		fi
 	done
+	# No option letter twice; top has no JSON output, so does not offer it.
+	for c in stat members attachments chunks policy reassess list usage top; do
+		ctl $c --help
+		dup=$(grep -oE '^ -[A-Za-z],' "$out" | sort | uniq -d)
+		[ -z "$dup" ] || { echo "# $c --help lists $dup twice"; r=1; }
+	done
+	ctl top --help
+	! grep -Eq -- '-J|--json' "$out" || { echo "# top --help offers JSON"; show; r=1; }
 	# The columns each --help lists are those --output-all prints.
 	for c in stat members attachments chunks list usage; do
 		ctl $c --help
@@ -246,7 +272,8 @@ t_chunks() {
 }
 
 t_list() {
-	ctl list --json --bytes --output-all && check list "$f1" "$f2" "$mnt/private" ""
+	ctl list --json --bytes --output-all &&
+		check list "$f1" "$f2" "$f4" "$mnt/private" ""
 }
 
 t_usage() {
@@ -292,6 +319,9 @@ t_prometheus() {
 		check prometheus / :: --in "$tmp/p1" prometheus "/$P" || return 1
 	# Each metric family: HELP, TYPE, then its samples.
 	grep -q '^mpcg_cgroup_paid_bytes{cgroup="/'$P'/a"} [0-9]*$' "$out" || { show; return 1; }
+	# " and \ escaped in label values (both parsers read them back).
+	grep -Fqx 'mpcg_cgroup_paid_bytes{cgroup="/'"$P"'-w\"q\\b s"} '$M "$out" ||
+		{ show; return 1; }
 }
 
 t_human() {
@@ -365,7 +395,9 @@ t_top_batch() {
 }
 
 t_top_tty() {
-	$PY "$CHECK" top-pty "$MPCGCTL"
+	$PY "$CHECK" top-pty "$MPCGCTL" &&
+		# -o names columns of the cgroups view, not of the regions view.
+		$PY "$CHECK" top-pty "$MPCGCTL" -o CGROUP,PAID
 }
 
 t_err_usage() {
@@ -386,6 +418,9 @@ t_err_usage() {
 	expect 2 "^mpcgctl: option '-o' requires an argument" "$MPCGCTL" members "$f1" -o || r=1
 	expect 2 "^mpcgctl: option '-d' requires an argument" "$MPCGCTL" top -d || r=1
 	grep -q "^Try 'mpcgctl top --help'" "$err" || { cat "$err"; r=1; }
+	expect 2 "^mpcgctl: top: --json is not supported" "$MPCGCTL" top -J -n 1 || r=1
+	expect 2 "^mpcgctl: top: --json is not supported" "$MPCGCTL" top --json -n 1 || r=1
+	expect 2 "^mpcgctl: top: --json is not supported" "$MPCGCTL" --json top -n 1 || r=1
 	return $r
 }
 
@@ -452,6 +487,27 @@ t_err_permission() {
 		cmp -s "$out" "$tmp/n1" || { show; cat "$err"; r=1; }
 	ctl policy "$f1" && [ "$(cat "$out")" = proportional ] || { show; r=1; }
 	return $r
+}
+
+t_removed() {
+	# f5's owner, a cgroup removed after its holder exited, still pays
+	# (nothing reassesses f5): it is named "#ID (removed)".
+	local id pid i
+	mkdir "$CGX" && id=$(stat -c %i "$CGX") || return 1
+	hold_in "$CGX" --create "$f5" $M --ready "$tmp/ready.x"
+	for ((i = 0; i < 1800; i++)); do
+		[ -e "$tmp/ready.x" ] && break
+		sleep 0.1
+	done
+	pid=$(cat "$tmp/ready.x") || return 1
+	kill "$pid" && wait "$pid"
+	rmdir "$CGX" || return 1
+	ctl members -n -o CGROUP,FLAGS,PAID --bytes "$f5"
+	grep -Eqx "#$id \(removed\) +owner,departed +$M" "$out" || { show; return 1; }
+	ctl stat -n -o OWNER,OWNER_ID "$f5"
+	grep -Eqx "#$id \(removed\) +$id" "$out" || { show; return 1; }
+	ctl members --json --bytes --output-all "$f5" && check members "$f5" &&
+		ctl stat --json --bytes --output-all "$f5" && check stat "$f5"
 }
 
 # ---- run ----

@@ -4,12 +4,29 @@
 # The mpcg demo, run by `make demo` inside the test VM (as root, with
 # mpcg.ko loaded and cgroup v2 mounted): mount mpcg on /dev/shm, let two
 # containers' cgroups share one 32 MiB file, and print what each cgroup's
-# own memory.current says it pays as they come and go.
+# own memory.current says it pays as they come and go, and what mpcgctl
+# shows while both share the file.
+#
+# It checks what it shows: at each step every cgroup must pay what it
+# should, within one chunk, by its memory.current and by mpcgctl; if not,
+# it says what differs and exits 1, so `make demo` fails.
 set -euo pipefail
 
+top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+MPCGCTL=${MPCGCTL:-$top/build/bin/mpcgctl}
 cg=/sys/fs/cgroup/demo
 shm=/dev/shm/shared
 size_mib=32
+chunk_mib=1
+MiB=1048576
+settle_s=20	# how long the numbers may take to settle (TCG is slow)
+
+die() {
+	echo "demo: $*" >&2
+	exit 1
+}
+
+[ -x "$MPCGCTL" ] || die "$MPCGCTL is not built (run make tools)"
 
 charged() {	# memory.current less page cache, in bytes
 	local cur file
@@ -18,15 +35,78 @@ charged() {	# memory.current less page cache, in bytes
 	echo $((cur - file))
 }
 
+# What demo/$1 pays now, in bytes, by its memory.current.
+pays() {
+	echo $(($(charged $cg/$1) - ${base[$1]}))
+}
+
+# near BYTES WANT_BYTES: are they within one chunk of each other?
+near() {
+	local d=$(($1 - $2))
+	[ ${d#-} -le $((chunk_mib * MiB)) ]
+}
+
+# within BYTES MIB: is BYTES within one chunk of MIB MiB?
+within() {
+	near "$1" $(($2 * MiB))
+}
+
+# show TITLE A_MIB B_MIB: wait until demo/a pays A_MIB MiB and demo/b
+# B_MIB MiB (the automatic reassessment runs 100 ms after a change), print
+# what they pay, and fail if they do not settle there.
 show() {
-	sleep 1		# the automatic reassessment runs 100 ms after a change
-	echo "$1"
+	local title=$1 end=$((SECONDS + settle_s)) c
+	declare -A want=([a]=$2 [b]=$3)
+	until within "$(pays a)" "${want[a]}" && within "$(pays b)" "${want[b]}"; do
+		[ $SECONDS -lt $end ] || break
+		sleep 0.1
+	done
+	echo "$title"
 	printf '  %-8s %s\n' CGROUP 'PAYS (MiB, from its memory.current)'
 	for c in a b; do
-		printf '  %-8s %6.2f\n' "demo/$c" \
-			"$(echo "($(charged $cg/$c) - ${base[$c]}) / 1048576" | bc -l)"
+		printf '  %-8s %6.2f\n' "demo/$c" "$(echo "$(pays $c) / $MiB" | bc -l)"
 	done
 	echo
+	for c in a b; do
+		within "$(pays $c)" "${want[$c]}" ||
+			die "demo/$c pays $(pays $c) bytes by its memory.current, not ${want[$c]} MiB (within a chunk) after ${settle_s} s"
+	done
+}
+
+# Run mpcgctl as the README shows it, indented.
+ctl_show() {
+	echo "  \$ mpcgctl $*"
+	"$MPCGCTL" "$@" | sed 's/^/  /'
+	[ "${PIPESTATUS[0]}" = 0 ] || die "mpcgctl $* failed"
+	echo
+}
+
+# mpcgctl's numbers: each cgroup's fair share is half the file, it pays
+# that within a chunk, and together they pay all of it.
+check_mpcgctl() {
+	local half=$((size_mib * MiB / 2)) out c cgp fair paid sum=0 rows=0
+	out=$("$MPCGCTL" members --raw --noheadings --bytes -o CGROUP,FAIR,PAID $shm) ||
+		die "mpcgctl members $shm failed"
+	while read -r cgp fair paid; do
+		rows=$((rows + 1))
+		sum=$((sum + paid))
+		[ "$fair" = $half ] ||
+			die "mpcgctl members: $cgp has a fair share of $fair bytes, not $half"
+		within "$paid" $((size_mib / 2)) ||
+			die "mpcgctl members: $cgp pays $paid bytes, not its fair share $half"
+	done <<<"$out"
+	[ $rows = 2 ] || die "mpcgctl members: $rows members, not 2: $out"
+	[ $sum = $((size_mib * MiB)) ] ||
+		die "mpcgctl members: the members pay $sum bytes, not the file's $((size_mib * MiB))"
+	for c in a b; do
+		paid=$("$MPCGCTL" usage --raw --noheadings --bytes -o CGROUP,PAID /demo |
+			awk -v c=/demo/$c '$1 == c { print $2 }')
+		[ -n "$paid" ] || die "mpcgctl usage /demo: no row for /demo/$c"
+		within "$paid" $((size_mib / 2)) ||
+			die "mpcgctl usage /demo: /demo/$c pays $paid bytes, not $half"
+		near "$(pays $c)" "$paid" ||
+			die "demo/$c: mpcgctl says it pays $paid bytes, its memory.current $(pays $c)"
+	done
 }
 
 # Run "$2" in cgroup demo/$1, in the background, holding $shm open on fd 3.
@@ -34,7 +114,7 @@ container() {
 	sh -c "echo \$\$ > $cg/$1/cgroup.procs; exec 3<>$shm; $2; exec sleep 1000" &
 }
 
-mount -t mpcg -o size=256M,chunk=1M,mode=1777 mpcg /dev/shm
+mount -t mpcg -o size=256M,chunk=${chunk_mib}M,mode=1777 mpcg /dev/shm
 mkdir -p $cg/a $cg/b
 echo +memory > $cg/cgroup.subtree_control
 declare -A base=([a]=$(charged $cg/a) [b]=$(charged $cg/b))
@@ -52,22 +132,29 @@ echo
 
 container a "dd if=/dev/urandom bs=1M count=$size_mib status=none >&3"
 pid_a=$!
-while [ "$(stat -c %s $shm 2>/dev/null || echo 0)" -lt $((size_mib << 20)) ]; do
+while [ "$(stat -c %s $shm 2>/dev/null || echo 0)" -lt $((size_mib * MiB)) ]; do
 	sleep 0.1
 done
-show "container a created and wrote $shm ($size_mib MiB), and keeps it open:"
+show "container a created and wrote $shm ($size_mib MiB), and keeps it open:" \
+	$size_mib 0
 
 container b "cat <&3 >/dev/null"
 pid_b=$!
-show "container b read all of it and keeps it open: both touched every chunk"
+show "container b read all of it and keeps it open: both touched every chunk" \
+	$((size_mib / 2)) $((size_mib / 2))
+ctl_show usage /demo
+ctl_show members $shm
+check_mpcgctl
 
 kill $pid_b
 wait $pid_b 2>/dev/null || true
-show "container b exited: its share moved back to a"
+show "container b exited: its share moved back to a" $size_mib 0
 
 kill $pid_a
 wait $pid_a 2>/dev/null || true
-show "container a exited too: the file's owner (a, which created it) pays"
+show "container a exited too: the file's owner (a, which created it) pays" \
+	$size_mib 0
 
 rm $shm
-show "rm $shm: everything is freed"
+show "rm $shm: everything is freed" 0 0
+echo "demo: every cgroup paid what it should, within a chunk ($chunk_mib MiB)"

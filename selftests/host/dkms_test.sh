@@ -1,12 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Host-side test: dkms.conf builds mpcg.ko with DKMS against the installed
-# Debian kernel headers.  The module sources (Kbuild, kernel/, uapi/,
-# dkms.conf) are copied to a temporary tree and DKMS is pointed at a
-# temporary source tree and DKMS tree (--sourcetree, --dkmstree), so the
-# system's /usr/src and /var/lib/dkms are not touched; a module signing key
-# that DKMS generates for the occasion is removed again.
+# Host-side test: dkms.conf builds and installs mpcg.ko with DKMS against
+# the installed Debian kernel headers.  The module sources (Kbuild,
+# kernel/, uapi/, dkms.conf) are copied to a temporary tree and DKMS is
+# pointed at a temporary source tree, DKMS tree and module install tree
+# (--sourcetree, --dkmstree, --installtree, and --no-depmod), so the
+# system's /usr/src, /var/lib/dkms and /lib/modules are not touched; a
+# module signing key that DKMS generates for the occasion is removed again.
 #
 #   selftests/host/dkms_test.sh [KERNEL_RELEASE]
 #
@@ -46,7 +47,7 @@ name=$(sed -n 's/^PACKAGE_NAME="\(.*\)"$/\1/p' "$top/dkms.conf")
 ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
 arch=$(uname -m)
 tmp=$(mktemp -d /tmp/mpcg-dkms-test.XXXXXX)
-src=$tmp/src dkmstree=$tmp/dkms srctree=$tmp/usr-src
+src=$tmp/src dkmstree=$tmp/dkms srctree=$tmp/usr-src insttree=$tmp/lib-modules
 log=$tmp/log
 # DKMS keeps its module signing key here, creating it if missing.
 keys=(/var/lib/dkms/mok.key /var/lib/dkms/mok.pub)
@@ -56,17 +57,21 @@ for k in "${keys[@]}"; do [ -e "$k" ] && had_keys+=("$k"); done
 # What the system's trees hold of mpcg before (and must hold after).
 sys_state() {
 	ls -la "/var/lib/dkms/$name" "/usr/src/$name-$ver" \
-		"/lib/modules/$rel/updates/dkms" 2>&1
+		"/lib/modules/$rel/updates/dkms" "/lib/modules/$rel/updates" \
+		"/lib/modules/$rel/modules.dep" 2>&1
+	find "/lib/modules/$rel" -name "$name.ko*" 2>&1
 }
 state_before=$(sys_state)
 
 dk() {
-	dkms "$@" --dkmstree "$dkmstree" --sourcetree "$srctree" >>"$log" 2>&1
+	dkms "$@" --dkmstree "$dkmstree" --sourcetree "$srctree" \
+		--installtree "$insttree" --no-depmod >>"$log" 2>&1
 }
 cleanup() {
 	local k
 	dkms remove "$name/$ver" --all --dkmstree "$dkmstree" \
-		--sourcetree "$srctree" >/dev/null 2>&1
+		--sourcetree "$srctree" --installtree "$insttree" --no-depmod \
+		>/dev/null 2>&1
 	for k in "${keys[@]}"; do
 		[[ " ${had_keys[*]-} " == *" $k "* ]] || rm -f "$k"
 	done
@@ -77,9 +82,9 @@ show_log() {
 	tail -n 30 "$log" | sed 's/^/#   /'
 }
 
-say "1..6"
+say "1..8"
 say "# dkms $name/$ver for $rel ($kdir)"
-mkdir -p "$src" "$dkmstree" "$srctree"
+mkdir -p "$src" "$dkmstree" "$srctree" "$insttree/$rel"
 cp -r "$top/Kbuild" "$top/kernel" "$top/uapi" "$top/dkms.conf" "$src/"
 
 dk add "$src"
@@ -106,10 +111,30 @@ rc=$?
 [ $rc = 0 ] || say "# dkms status: $out"
 result $rc "dkms status says built"
 
+# install: the built module, in the install tree's updates directory
+# (Debian's DKMS puts it in updates/dkms), and dkms status says so.
+dk install "$name/$ver" -k "$rel"
+rc=$?
+inst=$(cd "$insttree/$rel" 2>/dev/null && find . -name "$name.ko*")
+case $inst in
+./updates/$name.ko | ./updates/dkms/$name.ko) cmp -s "$ko" "$insttree/$rel/$inst" || rc=1 ;;
+*) rc=1 ;;
+esac
+[ $rc = 0 ] || { say "# installed: '${inst//$'\n'/ }'"; show_log; }
+result $rc "dkms install -k $rel puts the module in <installtree>/$rel/updates"
+
+out=$(dkms status "$name/$ver" --dkmstree "$dkmstree" --sourcetree "$srctree" \
+	--installtree "$insttree" 2>&1)
+[[ $out == *"$name/$ver, $rel, $arch: installed"* ]]
+rc=$?
+[ $rc = 0 ] || say "# dkms status: $out"
+result $rc "dkms status says installed"
+
 dk remove "$name/$ver" --all
 rc=$?
-[ $rc = 0 ] && [ ! -e "$dkmstree/$name/$ver" ] || { rc=1; show_log; }
-result $rc "dkms remove --all"
+[ $rc = 0 ] && [ ! -e "$dkmstree/$name/$ver" ] &&
+	[ -z "$(find "$insttree" -name "$name.ko*")" ] || { rc=1; show_log; }
+result $rc "dkms remove --all removes the installed module too"
 
 # Nothing reached the system's trees.
 [ "$(sys_state)" = "$state_before" ]

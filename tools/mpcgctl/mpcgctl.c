@@ -40,6 +40,7 @@ struct cmd {
 	const struct col_desc *cols;
 	size_t ncols;
 	const char *defaults;		/* default columns */
+	const char *common;		/* --help: output options, if not common_help */
 };
 
 static const struct cmd *current;
@@ -50,6 +51,17 @@ static const char common_help[] =
 	" -J, --json           use JSON output format\n"
 	" -b, --bytes          print sizes in bytes rather than in human readable format\n"
 	" -n, --noheadings     don't print headings\n"
+	" -r, --raw            use the raw output format\n"
+	" -h, --help           display this help\n"
+	" -V, --version        display version\n";
+
+/* top takes -n for --iterations and has no JSON output. */
+static const char top_common_help[] =
+	" -o, --output <list>  output columns of the cgroups view (+<list> adds to the\n"
+	"                      default ones; the regions view shows its own)\n"
+	"     --output-all     output all columns in the cgroups view\n"
+	" -b, --bytes          print sizes in bytes rather than in human readable format\n"
+	"     --noheadings     don't print headings\n"
 	" -r, --raw            use the raw output format\n"
 	" -h, --help           display this help\n"
 	" -V, --version        display version\n";
@@ -68,7 +80,7 @@ static void cmd_help(const struct cmd *c)
 	if (c->options)
 		fputs(c->options, stdout);
 	if (c->cols)
-		fputs(common_help, stdout);
+		fputs(c->common ? c->common : common_help, stdout);
 	else
 		fputs(" -h, --help           display this help\n"
 		      " -V, --version        display version\n", stdout);
@@ -1005,40 +1017,40 @@ static const struct cmd cmds[] = {
 	  "statistics of regions",
 	  "Show the statistics of regions (files of mpcg file systems).",
 	  NULL, stat_cols, ARRAY_SIZE(stat_cols),
-	  "PATH,SIZE,RESIDENT,CHUNK,POLICY,STATE,MEMBERS,ATTACH,OWNER,SHORTFALL" },
+	  "PATH,SIZE,RESIDENT,CHUNK,POLICY,STATE,MEMBERS,ATTACH,OWNER,SHORTFALL", NULL },
 	{ "members", cmd_members, "FILE",
 	  "memory cgroups using a region, what each pays",
 	  "Show the memory cgroups that use a region and what each pays.",
 	  NULL, member_cols, ARRAY_SIZE(member_cols),
-	  "CGROUP,FLAGS,ATTACH,TOUCHED,FAIR,PAID,SHORTFALL,PEAK" },
+	  "CGROUP,FLAGS,ATTACH,TOUCHED,FAIR,PAID,SHORTFALL,PEAK", NULL },
 	{ "attachments", cmd_attachments, "FILE",
 	  "open files and mappings of a region",
 	  "Show the open files and mappings of a region, and whose they are.",
 	  NULL, attach_cols, ARRAY_SIZE(attach_cols),
-	  "PID,COMM,KIND,CGROUP,OFFSET,LENGTH" },
+	  "PID,COMM,KIND,CGROUP,OFFSET,LENGTH", NULL },
 	{ "chunks", cmd_chunks, "FILE",
 	  "resident chunks of a region (debugging)",
 	  "Show the resident chunks of a region, who touched each and who pays\n"
 	  "for it (a debugging view: one line per chunk).",
 	  NULL, chunk_cols, ARRAY_SIZE(chunk_cols),
-	  "INDEX,OFFSET,PAYER,TOUCHERS,FIRST" },
+	  "INDEX,OFFSET,PAYER,TOUCHERS,FIRST", NULL },
 	{ "policy", cmd_policy, "FILE [POLICY]",
 	  "show or set the charging policy of a region",
 	  "Show the charging policy of a region, or set it to POLICY:\n"
 	  "proportional, equal, first-touch or owner (the file's owner or\n"
 	  "CAP_FOWNER). The charges move at the next reassessment.",
-	  NULL, NULL, 0, NULL },
+	  NULL, NULL, 0, NULL, NULL },
 	{ "reassess", cmd_reassess, "FILE",
 	  "reassess a region now",
 	  "Reassess a region now and show what moved.",
 	  NULL, reassess_cols, ARRAY_SIZE(reassess_cols),
-	  "STATE,MOVED_CHUNKS,MOVED,SHORTFALL" },
+	  "STATE,MOVED_CHUNKS,MOVED,SHORTFALL", NULL },
 	{ "list", cmd_list, "",
 	  "all regions of the system",
 	  "List all regions of the system (root only).",
 	  "     --min <size>     only regions with at least <size> resident\n",
 	  list_cols, ARRAY_SIZE(list_cols),
-	  "PATH,SIZE,RESIDENT,CHUNK,POLICY,STATE,MEMBERS,ATTACH,OWNER,SHORTFALL" },
+	  "PATH,SIZE,RESIDENT,CHUNK,POLICY,STATE,MEMBERS,ATTACH,OWNER,SHORTFALL", NULL },
 	{ "usage", cmd_usage, "[CGROUP_PATH]",
 	  "what memory cgroups pay, with the subtree total",
 	  "Show what the memory cgroups under CGROUP_PATH (a path under the\n"
@@ -1050,17 +1062,16 @@ static const struct cmd cmds[] = {
 	  "                      in the Prometheus text format, for node_exporter's\n"
 	  "                      textfile collector)\n",
 	  usage_cols, ARRAY_SIZE(usage_cols),
-	  "CGROUP,REGIONS,ATTACH,TOUCHED,FAIR,PAID,SHORTFALL" },
+	  "CGROUP,REGIONS,ATTACH,TOUCHED,FAIR,PAID,SHORTFALL", NULL },
 	{ "top", cmd_top, "",
 	  "refreshing view of the paying memory cgroups",
 	  "Show the memory cgroups that pay for regions, refreshed every few\n"
 	  "seconds, most paying first ('r': regions instead, 'c': cgroups,\n"
 	  "'q': quit). Without a terminal, prints one table per refresh (root only).",
 	  " -d, --delay <secs>   seconds between refreshes (default 1)\n"
-	  " -n, --iterations <n> stop after <n> refreshes\n"
-	  "     --noheadings     don't print headings\n",
+	  " -n, --iterations <n> stop after <n> refreshes\n",
 	  usage_cols, ARRAY_SIZE(usage_cols),
-	  "CGROUP,REGIONS,ATTACH,FAIR,PAID,SHORTFALL,CURRENT" },
+	  "CGROUP,REGIONS,ATTACH,FAIR,PAID,SHORTFALL,CURRENT", top_common_help },
 };
 
 static void main_help(FILE *f, int status)

@@ -132,8 +132,14 @@ static char *render(int ctl, size_t width)
 	region_names_refresh();
 
 	if (topt.regions) {
+		struct out_opts saved = out_opts;
+
+		/* -o and --output-all name columns of the cgroups view. */
+		out_opts.output = NULL;
+		out_opts.output_all = false;
 		output_init(&o, "regions", list_cols, list_ncols,
 			    "PATH,RESIDENT,SIZE,POLICY,STATE,MEMBERS,ATTACH,OWNER,SHORTFALL");
+		out_opts = saved;
 		qsort(ri, nr, sizeof(*ri), cmp_resident);
 		for (i = 0; i < nr; i++)
 			list_fill(&o, &ri[i]);
@@ -232,7 +238,7 @@ int cmd_top(int argc, char **argv)
 	if (first < argc)
 		usage_error("top", "top: unexpected argument '%s'", argv[first]);
 	if (out_opts.json)
-		die(NULL, "top: --json is not supported (use usage --json)");
+		usage_error("top", "top: --json is not supported (use usage --json)");
 	ctl = ctl_open_or_die();
 	interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 
