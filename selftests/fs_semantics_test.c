@@ -11,6 +11,9 @@
  *    mpcg (pages on tmpfs): expectations are computed with the variant's
  *    allocation unit, "gran" (PAGE_SIZE on tmpfs, the chunk on mpcg);
  *  - statfs f_type is MPCG_SUPER_MAGIC;
+ *  - no extended attributes, no inode flags (FS_IOC_GETFLAGS: ENOTTY), no
+ *    birth time in statx, none of tmpfs's huge=, mpol=, nr_blocks=,
+ *    inode32 and inode64 options, no mounts in a user namespace;
  *  - mpcg memory is not swapped (nothing here can see that).
  *
  * Runs as root in the test VM (tools/testing/vm-run); permission tests run
@@ -22,6 +25,7 @@
 #include <linux/futex.h>
 #include <linux/falloc.h>
 #include <linux/magic.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -31,6 +35,7 @@
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/xattr.h>
 
@@ -42,6 +47,14 @@
 #define RENAME_NOREPLACE	(1 << 0)
 #define RENAME_EXCHANGE		(1 << 1)
 #define RENAME_WHITEOUT		(1 << 2)
+#endif
+
+#ifndef FS_IOC_GETFLAGS
+#define FS_IOC_GETFLAGS		_IOR('f', 1, long)
+#define FS_IOC_SETFLAGS		_IOW('f', 2, long)
+#endif
+#ifndef FS_NOATIME_FL
+#define FS_NOATIME_FL		0x00000080
 #endif
 
 #define PG		4096L
@@ -1577,6 +1590,102 @@ TEST_F(fsm, punch_hole)
 	close(fd);
 }
 
+/* ---- readv, writev ---- */
+
+/* Fill @len bytes at @buf with pattern(@off.., @seed). */
+static void pat(unsigned char *buf, long off, long len, unsigned int seed)
+{
+	long i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = pattern(off + i, seed);
+}
+
+TEST_F(fsm, readv_writev)
+{
+	/* Pieces that cross a page and (on mpcg) a chunk boundary. */
+	const long off = variant->gran - 50, len[4] = { 100, 0, 2 * PG + 7, 1 };
+	const long total = 100 + 2 * PG + 7 + 1;
+	unsigned char *w[4], *r[3], *all;
+	struct iovec iov[4];
+	int fd, i;
+	long o;
+
+	all = malloc(total);
+	ASSERT_NE(NULL, all);
+	fd = open(P(self->dir, "f"), O_RDWR | O_CREAT, 0644);
+	ASSERT_LE(0, fd);
+	for (i = 0, o = off; i < 4; o += len[i], i++) {
+		w[i] = malloc(len[i] + 1);
+		ASSERT_NE(NULL, w[i]);
+		pat(w[i], o, len[i], 4);
+		iov[i].iov_base = w[i];
+		iov[i].iov_len = len[i];
+	}
+	/* pwritev: one write of all the pieces, in order, at @off. */
+	EXPECT_EQ(total, pwritev(fd, iov, 4, off));
+	EXPECT_EQ(off + total, file_size(P(self->dir, "f")));
+	EXPECT_EQ(-1, pattern_check(fd, off, total, 4));
+	EXPECT_EQ(0, lseek(fd, 0, SEEK_CUR));	/* pwritev leaves it */
+
+	/* readv from the file position, split differently; short at EOF. */
+	ASSERT_EQ(off, lseek(fd, off, SEEK_SET));
+	for (i = 0; i < 3; i++) {
+		r[i] = malloc(total);
+		ASSERT_NE(NULL, r[i]);
+		memset(r[i], 0xee, total);
+		iov[i].iov_base = r[i];
+	}
+	iov[0].iov_len = PG + 3;
+	iov[1].iov_len = 17;
+	iov[2].iov_len = total;		/* more than is left */
+	EXPECT_EQ(total, readv(fd, iov, 3));
+	EXPECT_EQ(off + total, lseek(fd, 0, SEEK_CUR));
+	memcpy(all, r[0], PG + 3);
+	memcpy(all + PG + 3, r[1], 17);
+	memcpy(all + PG + 20, r[2], total - PG - 20);
+	pat(r[0], off, total, 4);
+	EXPECT_EQ(0, memcmp(all, r[0], total));
+	EXPECT_EQ(0xee, r[2][total - PG - 20]);	/* nothing past EOF */
+	EXPECT_EQ(0, readv(fd, iov, 3));
+
+	/* preadv of a hole before @off: zeroes. */
+	iov[0].iov_len = 10;
+	iov[1].iov_len = 10;
+	EXPECT_EQ(20, preadv(fd, iov, 2, 0));
+	EXPECT_EQ(0, r[0][0]);
+	EXPECT_EQ(0, r[1][9]);
+
+	/* writev at the file position, and with O_APPEND at the end. */
+	pat(all, 0, 300, 9);
+	iov[0].iov_base = all;
+	iov[0].iov_len = 200;
+	iov[1].iov_base = all + 200;
+	iov[1].iov_len = 100;
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
+	EXPECT_EQ(300, writev(fd, iov, 2));
+	EXPECT_EQ(300, lseek(fd, 0, SEEK_CUR));
+	EXPECT_EQ(-1, pattern_check(fd, 0, 300, 9));
+	close(fd);
+	fd = open(P(self->dir, "f"), O_WRONLY | O_APPEND);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(300, writev(fd, iov, 2));
+	EXPECT_EQ(off + total + 300, file_size(P(self->dir, "f")));
+	close(fd);
+	fd = open(P(self->dir, "f"), O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(100, pread(fd, all + 300, 100, off + total + 200));
+	EXPECT_EQ(0, memcmp(all + 200, all + 300, 100));
+	/* Data written earlier is intact around what was appended. */
+	EXPECT_EQ(-1, pattern_check(fd, off, total, 4));
+	close(fd);
+	for (i = 0; i < 4; i++)
+		free(w[i]);
+	for (i = 0; i < 3; i++)
+		free(r[i]);
+	free(all);
+}
+
 /* ---- MAP_PRIVATE ---- */
 
 TEST_F(fsm, map_private)
@@ -2619,6 +2728,152 @@ TEST_F(fsm, xattrs)
 		EXPECT_EQ(user, errno);
 	} else {
 		EXPECT_EQ(0, setxattr(P(d, "f"), "user.mpcg", "v1", 2, 0));
+	}
+}
+
+/* ---- by-design differences: each variant's own result ---- */
+
+/*
+ * Inode flags (chattr/lsattr): tmpfs keeps FS_IMMUTABLE, APPEND, NODUMP
+ * and NOATIME; mpcg has no inode flags, the ioctls are ENOTTY.
+ */
+TEST_F(fsm, inode_flags)
+{
+	int fd, flags = -1;
+
+	fd = open(P(self->dir, "f"), O_RDWR | O_CREAT, 0644);
+	ASSERT_LE(0, fd);
+	if (variant->mpcg) {
+		EXPECT_EQ(-1, ioctl(fd, FS_IOC_GETFLAGS, &flags));
+		EXPECT_EQ(ENOTTY, errno);
+		flags = FS_NOATIME_FL;
+		EXPECT_EQ(-1, ioctl(fd, FS_IOC_SETFLAGS, &flags));
+		EXPECT_EQ(ENOTTY, errno);
+	} else {
+		EXPECT_EQ(0, ioctl(fd, FS_IOC_GETFLAGS, &flags))
+			TH_LOG("FS_IOC_GETFLAGS: %s", strerror(errno));
+		EXPECT_EQ(0, flags);
+		flags = FS_NOATIME_FL;
+		EXPECT_EQ(0, ioctl(fd, FS_IOC_SETFLAGS, &flags));
+		flags = 0;
+		EXPECT_EQ(0, ioctl(fd, FS_IOC_GETFLAGS, &flags));
+		EXPECT_EQ(FS_NOATIME_FL, flags);
+	}
+	close(fd);
+}
+
+/* statx: tmpfs reports a birth time (STATX_BTIME), mpcg does not. */
+TEST_F(fsm, statx_btime)
+{
+	struct statx stx;
+	struct timespec t0;
+
+	ASSERT_EQ(0, clock_gettime(CLOCK_REALTIME, &t0));
+	ASSERT_EQ(0, mkfile(P(self->dir, "f"), 0644, 10, 1));
+	memset(&stx, 0, sizeof(stx));
+	ASSERT_EQ(0, statx(AT_FDCWD, P(self->dir, "f"), 0,
+			   STATX_BASIC_STATS | STATX_BTIME, &stx));
+	EXPECT_EQ(STATX_BASIC_STATS, stx.stx_mask & STATX_BASIC_STATS);
+	EXPECT_EQ(10, stx.stx_size);
+	if (variant->mpcg) {
+		EXPECT_EQ(0, stx.stx_mask & STATX_BTIME);
+	} else {
+		EXPECT_EQ(STATX_BTIME, stx.stx_mask & STATX_BTIME);
+		/* The creation time: from about now (a second of slack). */
+		EXPECT_LE(t0.tv_sec - 1, stx.stx_btime.tv_sec);
+		EXPECT_GE(stx.stx_mtime.tv_sec, stx.stx_btime.tv_sec);
+	}
+}
+
+/*
+ * tmpfs options mpcg does not have: mounting or remounting with one is
+ * EINVAL on mpcg.  tmpfs takes mpol= only on a NUMA kernel.
+ */
+TEST_F(fsm, tmpfs_only_options)
+{
+	static const char *const opts[] = {
+		"huge=never", "mpol=default", "nr_blocks=1024", "inode32",
+		"inode64",
+	};
+	int numa = !access("/sys/devices/system/node", F_OK);
+	unsigned int i;
+
+	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		int ok = !variant->mpcg &&
+			 (strncmp(opts[i], "mpol=", 5) || numa);
+		int ret = fs_mount(variant, self->dir2, sizeof(self->dir2),
+				   opts[i]);
+
+		if (ok) {
+			EXPECT_EQ(0, ret) TH_LOG("mount -o %s: %s", opts[i],
+						 strerror(errno));
+		} else {
+			EXPECT_EQ(-1, ret) TH_LOG("mount -o %s worked", opts[i]);
+			EXPECT_EQ(EINVAL, errno) TH_LOG("mount -o %s", opts[i]);
+		}
+		fs_umount(self->dir2);
+		/* Remounting the test's mount with it: the same answer. */
+		ret = remount(self->dir, opts[i]);
+		if (ok) {
+			EXPECT_EQ(0, ret) TH_LOG("remount -o %s: %s", opts[i],
+						 strerror(errno));
+		} else {
+			EXPECT_EQ(-1, ret) TH_LOG("remount -o %s worked", opts[i]);
+			EXPECT_EQ(EINVAL, errno) TH_LOG("remount -o %s", opts[i]);
+		}
+	}
+	/* The mount still works. */
+	EXPECT_EQ(0, mkfile(P(self->dir, "f"), 0644, 4096, 3));
+}
+
+/* Child: mount a @type file system on @dir in a new user namespace. */
+static int userns_mount(const char *type, const char *dir)
+{
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS))
+		return 100 + (errno == EPERM);
+	/* root in it is root outside (no privilege is needed for that). */
+	if (write_file("/proc/self/setgroups", "deny") ||
+	    write_file("/proc/self/uid_map", "0 0 1") ||
+	    write_file("/proc/self/gid_map", "0 0 1"))
+		return 102;
+	if (mount(type, dir, type, 0, "size=1M"))
+		return errno;
+	umount2(dir, MNT_DETACH);
+	return 0;
+}
+
+/*
+ * A user namespace's root may mount tmpfs (FS_USERNS_MOUNT), not mpcg:
+ * its memory is charged to the cgroups that use it, which such a mounter
+ * does not control (docs/filesystem.md).
+ */
+TEST_F(fsm, user_namespace_mount)
+{
+	char dir[] = "/tmp/fssem-userns-XXXXXX";
+	int status;
+	pid_t pid;
+
+	ASSERT_NE(NULL, mkdtemp(dir));
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(userns_mount(variant->type, dir));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	rmdir(dir);
+	ASSERT_TRUE(WIFEXITED(status));
+	/* EPERM: a chrooted process (as in the test VM) may not make one. */
+	if (WEXITSTATUS(status) == 101)
+		SKIP(return, "unshare(CLONE_NEWUSER): EPERM (chrooted?)");
+	if (WEXITSTATUS(status) == 100)
+		SKIP(return, "unshare(CLONE_NEWUSER) failed: no user namespaces");
+	ASSERT_NE(102, WEXITSTATUS(status)) TH_LOG("cannot write the id maps");
+	if (variant->mpcg) {
+		EXPECT_EQ(EPERM, WEXITSTATUS(status));
+	} else {
+		EXPECT_EQ(0, WEXITSTATUS(status))
+			TH_LOG("mount: %s", strerror(WEXITSTATUS(status)));
 	}
 }
 

@@ -61,7 +61,9 @@ FIXTURE_SETUP(mnt)
 
 FIXTURE_TEARDOWN(mnt)
 {
+	mpcg_kill_all();
 	cg_parent_remove();
+	cg_drain_remove();
 	mpcg_umount(self->dir);
 	if (self->auto_reassess >= 0)
 		mpcg_set_auto_reassess(self->auto_reassess);
@@ -485,6 +487,329 @@ TEST_F(mnt, efbig)
 	close(fd);
 }
 
+/*
+ * Nothing lost or leaked after errors: a worker in a child cgroup, a
+ * member of its file, hits EFBIG, ENOMEM at its memory.max (fallocate:
+ * the chunks it made resident are given back) and ENOSPC; after each its
+ * cgroup's charge, the file's size and st_blocks and the mount's free
+ * space are what they were before the call.  2M chunks, so that a chunk
+ * left behind is far above the tolerance of the charge.
+ */
+struct after_err {
+	long charge, size, blocks, bfree;
+};
+
+FIXTURE(errs) {
+	char dir[64];
+	char cg[PATH_MAX];
+	char path[PATH_MAX];
+	long auto_reassess;
+	struct mpcg_worker w;
+	int fd;			/* the worker's */
+	pid_t pid[64];		/* holders (eusers) */
+};
+
+FIXTURE_SETUP(errs)
+{
+	self->auto_reassess = mpcg_set_auto_reassess(0);
+	ASSERT_LE(0, self->auto_reassess);
+	/* Room for eight chunks. */
+	ASSERT_EQ(0, mpcg_mount(self->dir, sizeof(self->dir),
+				"size=16M,chunk=2M"));
+	ASSERT_EQ(0, cg_create(self->cg, sizeof(self->cg), "e"))
+		TH_LOG("cgroup: %s", strerror(errno));
+	path_join(self->path, sizeof(self->path), self->dir, "f");
+}
+
+FIXTURE_TEARDOWN(errs)
+{
+	char g[PATH_MAX];
+	int i;
+
+	mpcg_kill_all();
+	for (i = 0; i < 64; i++)
+		if (self->pid[i] > 0) {
+			kill(self->pid[i], SIGKILL);
+			waitpid(self->pid[i], NULL, 0);
+		}
+	unlink(self->path);
+	unlink(path_join(g, sizeof(g), self->dir, "g"));
+	mpcg_umount(self->dir);
+	cg_parent_remove();
+	cg_drain_remove();
+	if (self->auto_reassess >= 0)
+		mpcg_set_auto_reassess(self->auto_reassess);
+}
+
+static void after_err_take(const char *cg, const char *dir, const char *path,
+			   struct after_err *a)
+{
+	struct statfs sfs;
+	struct stat st;
+
+	memset(a, 0xff, sizeof(*a));
+	if (cg_drain_stocks())
+		return;
+	a->charge = cg_charge(cg);
+	if (!stat(path, &st)) {
+		a->size = st.st_size;
+		a->blocks = st.st_blocks;
+	}
+	if (!statfs(dir, &sfs))
+		a->bfree = sfs.f_bfree;
+}
+
+/* The worker's call @call fails with @err and changes nothing. */
+#define EXPECT_FAILS_CLEANLY(err, call) do {				\
+	struct after_err b_, a_;					\
+	long r_;							\
+									\
+	after_err_take(self->cg, self->dir, self->path, &b_);		\
+	ASSERT_LE(0, b_.charge);					\
+	r_ = (call);							\
+	EXPECT_EQ(-1, r_) TH_LOG("%s returned %ld", #call, r_);		\
+	EXPECT_EQ(err, errno) TH_LOG("%s: %s", #call, strerror(errno));	\
+	after_err_take(self->cg, self->dir, self->path, &a_);		\
+	EXPECT_TRUE(near(a_.charge, b_.charge, CHARGE_TOL))		\
+		TH_LOG("%s: the charge went from %ld to %ld", #call,	\
+		       b_.charge, a_.charge);				\
+	EXPECT_EQ(b_.size, a_.size) TH_LOG("%s", #call);		\
+	EXPECT_EQ(b_.blocks, a_.blocks) TH_LOG("%s", #call);		\
+	EXPECT_EQ(b_.bfree, a_.bfree) TH_LOG("%s", #call);		\
+} while (0)
+
+#define W(op, a, b, c, d) mpcg_worker_cmd(&self->w, op, a, b, c, d, 0, NULL)
+
+TEST_F_TIMEOUT(errs, nothing_lost_or_leaked, 300)
+{
+	struct rlimit rl = { .rlim_cur = 8 * MiB, .rlim_max = RLIM_INFINITY };
+	struct rlimit old;
+	char g[PATH_MAX];
+	long e0, cur;
+	int fd;
+
+	cg_drain_stocks();
+	e0 = cg_charge(self->cg);
+	ASSERT_LE(0, e0);
+	/* The worker has RLIMIT_FSIZE at 8M and SIGXFSZ ignored. */
+	ASSERT_EQ(0, getrlimit(RLIMIT_FSIZE, &old));
+	ASSERT_NE(SIG_ERR, signal(SIGXFSZ, SIG_IGN));
+	ASSERT_EQ(0, setrlimit(RLIMIT_FSIZE, &rl));
+	ASSERT_EQ(0, mpcg_worker_start(&self->w, self->cg, "e"))
+		TH_LOG("worker: %s", strerror(errno));
+	ASSERT_EQ(0, setrlimit(RLIMIT_FSIZE, &old));
+	self->fd = w_open(&self->w, self->path, O_RDWR | O_CREAT);
+	ASSERT_LE(0, self->fd);
+	fd = self->fd;
+	/* One chunk resident, paid by e: six free. */
+	ASSERT_EQ(0, W(W_PWRITE, fd, 0, 2 * MiB, 1));
+
+	/* EFBIG: past RLIMIT_FSIZE, with room in the mount and the cgroup. */
+	EXPECT_FAILS_CLEANLY(EFBIG, W(W_PWRITE, fd, 8 * MiB, 4096, 2));
+	EXPECT_FAILS_CLEANLY(EFBIG, W(W_FALLOCATE, fd, 0, 8 * MiB, 2 * MiB));
+	EXPECT_FAILS_CLEANLY(EFBIG, W(W_FALLOCATE, fd, 0, 0, 10 * MiB));
+	EXPECT_FAILS_CLEANLY(EFBIG, W(W_FTRUNCATE, fd, 10 * MiB, 0, 0));
+
+	/*
+	 * ENOMEM: e may grow by 3M, a fallocate of three chunks past the
+	 * end makes one resident, fails on the second and gives the first
+	 * back.
+	 */
+	cur = cg_read_long(self->cg, "memory.current");
+	ASSERT_LE(0, cur);
+	ASSERT_EQ(0, cg_set_max(self->cg, cur + 3 * MiB));
+	EXPECT_FAILS_CLEANLY(ENOMEM, W(W_FALLOCATE, fd, 0, 2 * MiB, 6 * MiB));
+	EXPECT_FAILS_CLEANLY(ENOMEM, W(W_FALLOCATE, fd, FALLOC_FL_KEEP_SIZE,
+				       2 * MiB, 6 * MiB));
+	/* The data is intact, and a chunk that fits can still be had. */
+	EXPECT_EQ(0, W(W_PREAD, fd, 0, 2 * MiB, 1));
+	EXPECT_EQ(0, W(W_FALLOCATE, fd, 0, 2 * MiB, 2 * MiB));
+	ASSERT_EQ(0, W(W_FTRUNCATE, fd, 2 * MiB, 0, 0));
+	ASSERT_EQ(0, cg_set_max(self->cg, -1));
+
+	/* ENOSPC: the test fills the other six chunks. */
+	fd = open(path_join(g, sizeof(g), self->dir, "g"),
+		  O_RDWR | O_CREAT | O_EXCL, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fallocate(fd, 0, 0, 14 * MiB)) TH_LOG("%s", strerror(errno));
+	close(fd);
+	fd = self->fd;
+	EXPECT_FAILS_CLEANLY(ENOSPC, W(W_PWRITE, fd, 2 * MiB, 4096, 3));
+	EXPECT_FAILS_CLEANLY(ENOSPC, W(W_PWRITE, fd, 4 * MiB + 5, 10, 3));
+	EXPECT_FAILS_CLEANLY(ENOSPC, W(W_FALLOCATE, fd, 0, 2 * MiB, 2 * MiB));
+	EXPECT_FAILS_CLEANLY(ENOSPC, W(W_FALLOCATE, fd, 0, 0, 4 * MiB));
+	EXPECT_FAILS_CLEANLY(ENOSPC, W(W_FALLOCATE, fd, FALLOC_FL_KEEP_SIZE,
+				       4 * MiB, 2 * MiB));
+	EXPECT_EQ(0, unlink(g));
+	EXPECT_EQ(0, W(W_PREAD, fd, 0, 2 * MiB, 1));
+
+	/* The worker goes, the file with it: e is charged what it was. */
+	EXPECT_EQ(0, w_exit(&self->w));
+	EXPECT_EQ(0, unlink(self->path));
+	cg_drain_stocks();
+	EXPECT_TRUE(near(cg_charge(self->cg), e0, CHARGE_TOL))
+		TH_LOG("e: charged %ld, %ld before", cg_charge(self->cg), e0);
+	EXPECT_EQ(0, cg_read_key(self->cg, "memory.events", "oom_kill"));
+}
+
+/*
+ * A region has at most 64 members (the owner among them): the 65th memory
+ * cgroup gets EUSERS for the mmap or the first I/O that would make it one,
+ * and can join once a member has left and a reassessment freed its slot.
+ */
+#define MAX_MEMBERS	64
+
+/* Child: hold @path mapped (a member) until killed; a byte when ready. */
+static void hold_mapped(const char *path, int ready)
+{
+	char c = 'r';
+	void *p;
+	int fd;
+
+	fd = open(path, O_RDWR);
+	p = fd < 0 ? MAP_FAILED : mmap(NULL, 64 * KiB, PROT_READ, MAP_SHARED,
+				      fd, 0);
+	if (p == MAP_FAILED)
+		c = errno;
+	if (write(ready, &c, 1) != 1 || c != 'r')
+		_exit(1);
+	for (;;)
+		pause();
+}
+
+/* In the 65th cgroup: every way to become a member fails with EUSERS. */
+static int join_refused(void *arg)
+{
+	char buf[1] = { 0 };
+	int fd;
+
+	/* Opening is not joining (a descriptor for ioctls only). */
+	fd = open(arg, O_RDWR);
+	if (fd < 0)
+		return 1;
+	if (mmap(NULL, 64 * KiB, PROT_READ, MAP_SHARED, fd, 0) != MAP_FAILED ||
+	    errno != EUSERS)
+		return 2;
+	if (pread(fd, buf, 1, 0) != -1 || errno != EUSERS)
+		return 3;
+	if (pwrite(fd, buf, 1, 0) != -1 || errno != EUSERS)
+		return 4;
+	if (fallocate(fd, 0, 0, 4096) != -1 || errno != EUSERS)
+		return 5;
+	close(fd);
+	return 0;
+}
+
+/* The same, once there is room: it joins. */
+static int join_allowed(void *arg)
+{
+	char buf[1];
+	void *p;
+	int fd;
+
+	fd = open(arg, O_RDWR);
+	if (fd < 0)
+		return 1;
+	p = mmap(NULL, 64 * KiB, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return 2;
+	if (pread(fd, buf, 1, 0) != 1)
+		return 3;
+	munmap(p, 64 * KiB);
+	close(fd);
+	return 0;
+}
+
+static long nr_members(int fd)
+{
+	struct mpcg_member_info *m = NULL;
+	long n = mpcg_table(fd, MPCG_IOC_MEMBERS, sizeof(*m), (void **)&m);
+
+	free(m);
+	return n;
+}
+
+/* A counter of debugfs mpcg/objects, -1 if there is none. */
+static long mpcg_object_count(const char *name)
+{
+	return cg_read_key("/sys/kernel/debug/mpcg", "objects", name);
+}
+
+TEST_F_TIMEOUT(errs, eusers_past_64_cgroups, 600)
+{
+	struct mpcg_region_stat st = { .size = sizeof(st) };
+	struct mpcg_reassess r = { .size = sizeof(r) };
+	char cg[MAX_MEMBERS + 1][288], name[16];
+	long members0 = mpcg_object_count("members");
+	int i, fd, ready[2], status;
+	char c;
+
+	/* The owner (this test's cgroup) is the first member. */
+	fd = open(self->path, O_RDWR | O_CREAT | O_EXCL, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 64 * KiB));
+	ASSERT_EQ(1, nr_members(fd));
+	/* 63 more, a process each holding the file mapped. */
+	ASSERT_EQ(0, pipe(ready));
+	for (i = 0; i <= MAX_MEMBERS; i++) {
+		snprintf(name, sizeof(name), "m%d", i);
+		ASSERT_EQ(0, cg_create(cg[i], sizeof(cg[i]), name))
+			TH_LOG("cgroup %s: %s", name, strerror(errno));
+	}
+	for (i = 0; i < MAX_MEMBERS - 1; i++) {
+		fflush(stdout);
+		fflush(stderr);
+		self->pid[i] = fork();
+		ASSERT_LE(0, self->pid[i]);
+		if (!self->pid[i]) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (cg_enter(cg[i]))
+				_exit(255);
+			hold_mapped(self->path, ready[1]);
+		}
+		ASSERT_EQ(1, read(ready[0], &c, 1));
+		ASSERT_EQ('r', c) TH_LOG("holder %d: %s", i, strerror(c));
+	}
+	ASSERT_EQ(0, ioctl(fd, MPCG_IOC_REGION_STAT, &st));
+	EXPECT_EQ(MAX_MEMBERS - 1, st.nr_members);
+	EXPECT_EQ(MAX_MEMBERS, nr_members(fd));
+
+	/* The 65th cgroup cannot join; nothing of it is left. */
+	EXPECT_EQ(0, cg_run(cg[MAX_MEMBERS], join_refused, self->path));
+	EXPECT_EQ(MAX_MEMBERS, nr_members(fd));
+	EXPECT_EQ(0, mpcg_reassess_check(fd, 0, NULL, NULL));
+	EXPECT_EQ(MAX_MEMBERS, nr_members(fd));
+
+	/* One leaves; once a reassessment has freed its slot, it can. */
+	kill(self->pid[0], SIGKILL);
+	ASSERT_EQ(self->pid[0], waitpid(self->pid[0], &status, 0));
+	self->pid[0] = 0;
+	ASSERT_EQ(0, ioctl(fd, MPCG_IOC_REASSESS, &r));
+	EXPECT_EQ(MAX_MEMBERS - 1, nr_members(fd));
+	EXPECT_EQ(0, cg_run(cg[MAX_MEMBERS], join_allowed, self->path));
+	EXPECT_EQ(MAX_MEMBERS, nr_members(fd));
+	/* And now the one that left is the one too many. */
+	EXPECT_EQ(0, cg_run(cg[0], join_refused, self->path));
+
+	/* All go: only the owner is left, then nothing. */
+	for (i = 1; i < MAX_MEMBERS - 1; i++) {
+		kill(self->pid[i], SIGKILL);
+		ASSERT_EQ(self->pid[i], waitpid(self->pid[i], NULL, 0));
+		self->pid[i] = 0;
+	}
+	ASSERT_EQ(0, ioctl(fd, MPCG_IOC_REASSESS, &r));
+	EXPECT_EQ(1, nr_members(fd));
+	close(fd);
+	close(ready[0]);
+	close(ready[1]);
+	EXPECT_EQ(0, unlink(self->path));
+	if (members0 >= 0) {
+		EXPECT_EQ(members0, mpcg_object_count("members"));
+	} else {
+		TH_LOG("no debugfs mpcg/objects: the member count is not checked");
+	}
+}
+
 struct toucher {
 	const char *path;
 	long chunk;
@@ -595,6 +920,73 @@ TEST_F(mnt, fault_charges_whole_chunks)
 	close(fd);
 	ASSERT_EQ(0, unlink(path));
 	EXPECT_TRUE(near(cg_charge(a) - a0, 0, CHARGE_TOL));
+}
+
+/*
+ * A MAP_PRIVATE copy of a file page is the writer's own anonymous memory:
+ * b's writes through a private mapping of a file a wrote are charged to b
+ * as anon, not to a (who pays for the file) nor as chunks to b, and the
+ * file does not change.
+ */
+TEST_F(mnt, map_private_copies_are_anon)
+{
+	const long size = 4 * MiB;
+	struct mpcg_worker wa, wb;
+	char a[PATH_MAX], b[PATH_MAX], path[PATH_MAX];
+	long a0, b0, banon0, a1, b1, banon1, p;
+	struct stat st;
+	int fda, fdb, fd;
+
+	ASSERT_EQ(0, cg_create(a, sizeof(a), "a")) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, cg_create(b, sizeof(b), "b"));
+	path_join(path, sizeof(path), self->dir, "f");
+	ASSERT_EQ(0, mpcg_worker_start(&wa, a, "a"));
+	ASSERT_EQ(0, mpcg_worker_start(&wb, b, "b"));
+	fda = w_open(&wa, path, O_RDWR | O_CREAT);
+	ASSERT_LE(0, fda);
+	ASSERT_EQ(0, mpcg_worker_cmd(&wa, W_PWRITE, fda, 0, size, 5, 0, NULL));
+	fdb = w_open(&wb, path, O_RDONLY);
+	ASSERT_LE(0, fdb);
+	p = w_mmap(&wb, fdb, 0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	ASSERT_NE(0, p);
+
+	cg_drain_stocks();
+	a0 = cg_charge(a);
+	b0 = cg_charge(b);
+	banon0 = cg_read_key(b, "memory.stat", "anon");
+	ASSERT_LE(0, banon0);
+	/* b writes a byte of every page: a private copy of each. */
+	ASSERT_EQ(0, w_touch(&wb, p, size, W_WRITE));
+	cg_drain_stocks();
+	a1 = cg_charge(a);
+	b1 = cg_charge(b);
+	banon1 = cg_read_key(b, "memory.stat", "anon");
+	/* memory.stat may lag by the per-cpu batches of its counters. */
+	EXPECT_TRUE(near(banon1 - banon0, size, 512 * KiB))
+		TH_LOG("b's anon grew by %ld, expected %ld", banon1 - banon0,
+		       size);
+	/* b's charge grew by that anon memory, no chunk of the file. */
+	EXPECT_TRUE(near(b1 - b0, banon1 - banon0, CHARGE_TOL))
+		TH_LOG("b's charge grew by %ld, its anon by %ld", b1 - b0,
+		       banon1 - banon0);
+	EXPECT_TRUE(near(a1 - a0, 0, CHARGE_TOL))
+		TH_LOG("a's charge changed by %ld", a1 - a0);
+	ASSERT_EQ(0, stat(path, &st));
+	EXPECT_EQ(size / 512, st.st_blocks);
+	/* b's private memory goes with b. */
+	EXPECT_EQ(0, w_exit(&wb));
+	cg_drain_stocks();
+	EXPECT_GT(banon0 + 512 * KiB, cg_read_key(b, "memory.stat", "anon"));
+	EXPECT_GT(b0 + CHARGE_TOL, cg_charge(b))
+		TH_LOG("b: charged %ld, %ld before its writes", cg_charge(b),
+		       b0);
+	/* The file is as a wrote it. */
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, pattern_check(fd, 0, size, 5));
+	close(fd);
+	EXPECT_EQ(0, w_exit(&wa));
+	ASSERT_EQ(0, unlink(path));
 }
 
 TEST_F(mnt, truncate_frees_and_zeroes)

@@ -26,12 +26,15 @@
  *   MPCG_FSX_CHECK=N                   full compare every N ops (1000)
  *   MPCG_FSX_VARIANT=chunk_2m          run only the variants named so
  *
- * The op count (default 100000) is for the whole program: the variants get
- * 60% (64k chunks), 20% (2M chunks: each op costs more, chunks being
- * zeroed whole) and 20% (64k chunks, moving) of it.  On a debug kernel
- * (lockdep, KASAN: /proc/lockdep exists) the default is DEBUG_OPS, as
- * those are several times slower and the runner gives a program 900 s;
- * an explicit count always wins.
+ * The op count (default 100000, on every kernel) is for the whole
+ * program: the variants get 60% (64k chunks), 20% (2M chunks: each op
+ * costs more, chunks being zeroed whole) and 20% (64k chunks, moving) of
+ * it.  On a debug kernel (lockdep, KASAN: /proc/lockdep exists) ops are
+ * several times slower, the 2M ones most (about 3, 11 and 7 ms an op), so
+ * there the shares are 80%, 10% and 10%: about 7 minutes in all.  An
+ * explicit count always wins; the shares go by the kernel, so a replay
+ * line is exact on the same kind of kernel (the schedule does not depend
+ * on the count: a longer run does the same first ops).
  *
  * The automatic reassessment is off (auto_reassess_ms=0) except in the
  * "moving" variant, where it runs every few milliseconds while the workers
@@ -56,12 +59,13 @@
 #define MARGIN		32	/* bytes checked around what an op touched */
 #define DEFAULT_SEED	0x6d706367ULL
 #define DEFAULT_OPS	100000L
-#define DEBUG_OPS	25000L
 #define DEFAULT_CHECK	1000L
 
 static unsigned long long opt_seed = DEFAULT_SEED;
 static long opt_ops = DEFAULT_OPS;
 static long opt_check = DEFAULT_CHECK;
+static const char *opt_variant;
+static int debug_kernel;	/* /proc/lockdep exists: the debug shares */
 
 enum fsx_op {
 	OP_READ, OP_WRITE, OP_MAPREAD, OP_MAPWRITE, OP_TRUNCATE, OP_PUNCH,
@@ -119,6 +123,7 @@ struct fsx {
 	char path[NFILES][PATH_MAX];
 	unsigned long long seed;
 	long nops, check_every;
+	const char *variant;	/* its name, for the replay line */
 	/* The worker's own. */
 	int me;
 	int fd[NFILES];
@@ -319,8 +324,8 @@ fail(struct fsx *x, const struct rec *r, const char *fmt, ...)
 		if (r->g >= 0)
 			print_hist(x, r->g);
 	}
-	fprintf(stderr, "# replay: MPCG_FSX_SEED=%llu MPCG_FSX_OPS=%ld (of this variant)\n",
-		x->seed, x->nops);
+	fprintf(stderr, "# replay: MPCG_FSX_SEED=%llu MPCG_FSX_OPS=%ld MPCG_FSX_VARIANT=%s\n",
+		x->seed, opt_ops, x->variant);
 	for (i = 0; i < NFILES; i++)
 		futex(&x->sh->done[i], FUTEX_WAKE, INT_MAX, NULL);
 	exit(1);
@@ -715,6 +720,7 @@ FIXTURE_VARIANT(fsx) {
 	long maxlen;
 	long moving_ms;		/* auto_reassess_ms while the workers run */
 	long share;		/* percent of the ops */
+	long debug_share;	/* the same on a debug kernel */
 };
 
 FIXTURE_VARIANT_ADD(fsx, chunk_64k) {
@@ -723,6 +729,7 @@ FIXTURE_VARIANT_ADD(fsx, chunk_64k) {
 	.chunk = 64 * KiB,
 	.maxlen = 1 * MiB,
 	.share = 60,
+	.debug_share = 80,
 };
 
 FIXTURE_VARIANT_ADD(fsx, chunk_2m) {
@@ -731,6 +738,7 @@ FIXTURE_VARIANT_ADD(fsx, chunk_2m) {
 	.chunk = 2 * MiB,
 	.maxlen = 5 * MiB,
 	.share = 20,
+	.debug_share = 10,
 };
 
 FIXTURE_VARIANT_ADD(fsx, chunk_64k_moving) {
@@ -740,6 +748,7 @@ FIXTURE_VARIANT_ADD(fsx, chunk_64k_moving) {
 	.maxlen = 1 * MiB,
 	.moving_ms = 2,
 	.share = 20,
+	.debug_share = 10,
 };
 
 FIXTURE_SETUP(fsx)
@@ -789,8 +798,6 @@ static unsigned long long cgroup_id(const char *cg)
 	return stat(cg, &st) ? 0 : st.st_ino;
 }
 
-static const char *opt_variant;
-
 TEST_F_TIMEOUT(fsx, run, 1800)
 {
 	struct fsx *x = &self->x;
@@ -806,7 +813,9 @@ TEST_F_TIMEOUT(fsx, run, 1800)
 	if (opt_variant && strcmp(opt_variant, variant->name))
 		SKIP(return, "MPCG_FSX_VARIANT=%s", opt_variant);
 	x->seed = opt_seed;
-	x->nops = opt_ops * variant->share / 100;
+	x->nops = opt_ops * (debug_kernel ? variant->debug_share :
+					    variant->share) / 100;
+	x->variant = variant->name;
 	x->check_every = opt_check;
 	x->chunk = variant->chunk;
 	x->maxlen = variant->maxlen;
@@ -960,6 +969,18 @@ TEST_F_TIMEOUT(fsx, run, 1800)
 			       (unsigned long long)st.resident_bytes);
 		EXPECT_TRUE(near(fair, st.resident_bytes, n + 1));
 		free(m);
+		/*
+		 * And the shared checker's rules (mpcg_util.h), chunk by
+		 * chunk: every chunk paid once by one of its sharers, each
+		 * member within its fair share, and reassessing again moves
+		 * the fewest chunks that can (none).  The workers are idle
+		 * now, so nothing changes the region meanwhile.  Not
+		 * MPCG_CHECK_CHARGES: a cgroup pays for all five files, which
+		 * the charge check below sums.
+		 */
+		EXPECT_EQ(0, mpcg_reassess_check(fd, 0, NULL, NULL))
+			TH_LOG("f%ld: the invariant checker failed (seed %llu)",
+			       i, x->seed);
 		close(fd);
 	}
 	ksft_print_msg("fsx: %llu reassessments moved %llu chunks\n", passes,
@@ -1027,8 +1048,7 @@ static void parse_options(int *argc, char **argv)
 	} else if (e && *e) {
 		opt_seed = strtoull(e, NULL, 0);
 	}
-	if (!access("/proc/lockdep", F_OK))
-		opt_ops = DEBUG_OPS;
+	debug_kernel = !access("/proc/lockdep", F_OK);
 	e = getenv("MPCG_FSX_OPS");
 	if (e && *e)
 		opt_ops = strtol(e, NULL, 0);
