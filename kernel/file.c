@@ -246,7 +246,11 @@ static long mpcg_fallocate(struct file *file, int mode, loff_t offset,
 	err = inode_newsize_ok(inode, end);
 	if (err)
 		goto out;
-	/* All or nothing, as on tmpfs, unless others allocate meanwhile. */
+	/*
+	 * ENOSPC is all or nothing, as on tmpfs (unless others allocate
+	 * meanwhile).  A charge failure partway keeps the chunks already made
+	 * resident inside the file (docs/filesystem.md).
+	 */
 	err = mpcg_region_reserve_check(r, offset, end);
 	if (err)
 		goto out;
