@@ -40,6 +40,7 @@ static inline void trace_mpcg_reassess_end(u32 dev, u64 ino,
 					   u64 chunks_moved, u64 bytes_moved,
 					   u64 ns, u64 shortfall, u32 state,
 					   s32 result) {}
+static inline bool trace_mpcg_chunk_move_enabled(void) { return false; }
 #endif
 #else /* !MPCG_NO_TRACEPOINTS */
 
@@ -150,7 +151,10 @@ DEFINE_EVENT(mpcg_chunk_class, mpcg_shortfall,
 	TP_PROTO(u32 dev, u64 ino, u64 index, u64 cgroup, u64 bytes),
 	TP_ARGS(dev, ino, index, cgroup, bytes));
 
-/* A chunk's charge moved from one memory cgroup to another. */
+/*
+ * A chunk's charge moved from one memory cgroup to another; ns: how long the
+ * move took (0 if the event was enabled while the move was under way).
+ */
 TRACE_EVENT(mpcg_chunk_move,
 	TP_PROTO(u32 dev, u64 ino, u64 index, u64 from, u64 to, u64 bytes,
 		 u64 ns),
