@@ -263,7 +263,8 @@ static int mpcg_chunk_create(struct mpcg_region *r, unsigned long ci,
 		up_read(&r->chunk_sem);
 		trace_mpcg_chunk_alloc(mpcg_region_dev(r),
 				       mpcg_region_inode(r)->i_ino, ci,
-				       toucher->cgroup_id, mpcg_chunk_size(r));
+				       toucher->cgroup_id, mpcg_chunk_size(r),
+				       !!(flags & MPCG_GP_FAULT));
 		mpcg_region_changed(r);
 		return 0;
 	}
