@@ -263,7 +263,8 @@ static int mpcg_chunk_create(struct mpcg_region *r, unsigned long ci,
 		up_read(&r->chunk_sem);
 		trace_mpcg_chunk_alloc(mpcg_region_dev(r),
 				       mpcg_region_inode(r)->i_ino, ci,
-				       toucher->cgroup_id, mpcg_chunk_size(r));
+				       toucher->cgroup_id, mpcg_chunk_size(r),
+				       !!(flags & MPCG_GP_FAULT));
 		mpcg_region_changed(r);
 		return 0;
 	}
@@ -739,7 +740,11 @@ int mpcg_chunk_move(struct mpcg_region *r, unsigned long ci,
 	struct mpcg_pages *old, *new;
 	struct mem_cgroup *old_memcg;
 	struct mpcg_member *from;
-	u64 t0 = ktime_get_ns();
+	u64 t0 = 0;
+
+	/* Only the tracepoint uses the duration: with it off, no clock read. */
+	if (trace_mpcg_chunk_move_enabled())
+		t0 = ktime_get_ns();
 
 	old_memcg = set_active_memcg(to->memcg);
 	new = mpcg_pages_alloc(chunk_order(r), GFP_KERNEL_ACCOUNT |
@@ -774,6 +779,7 @@ int mpcg_chunk_move(struct mpcg_region *r, unsigned long ci,
 	mpcg_paid_add(to, 1);
 	trace_mpcg_chunk_move(mpcg_region_dev(r), inode->i_ino, ci,
 			      from->cgroup_id, to->cgroup_id,
-			      mpcg_chunk_size(r), ktime_get_ns() - t0);
+			      mpcg_chunk_size(r),
+			      t0 ? ktime_get_ns() - t0 : 0);
 	return 0;
 }

@@ -26,7 +26,7 @@ static inline void trace_mpcg_member_join(u32 dev, u64 ino, u64 cgroup,
 static inline void trace_mpcg_member_leave(u32 dev, u64 ino, u64 cgroup,
 					   u32 slot, u32 members) {}
 static inline void trace_mpcg_chunk_alloc(u32 dev, u64 ino, u64 index,
-					  u64 cgroup, u64 bytes) {}
+					  u64 cgroup, u64 bytes, u32 fault) {}
 static inline void trace_mpcg_chunk_free(u32 dev, u64 ino, u64 index,
 					 u64 cgroup, u64 bytes) {}
 static inline void trace_mpcg_shortfall(u32 dev, u64 ino, u64 index,
@@ -40,6 +40,7 @@ static inline void trace_mpcg_reassess_end(u32 dev, u64 ino,
 					   u64 chunks_moved, u64 bytes_moved,
 					   u64 ns, u64 shortfall, u32 state,
 					   s32 result) {}
+static inline bool trace_mpcg_chunk_move_enabled(void) { return false; }
 #endif
 #else /* !MPCG_NO_TRACEPOINTS */
 
@@ -135,10 +136,34 @@ DECLARE_EVENT_CLASS(mpcg_chunk_class,
 		  __entry->bytes)
 );
 
-/* A chunk was made resident, charged to cgroup (its first toucher). */
-DEFINE_EVENT(mpcg_chunk_class, mpcg_chunk_alloc,
-	TP_PROTO(u32 dev, u64 ino, u64 index, u64 cgroup, u64 bytes),
-	TP_ARGS(dev, ino, index, cgroup, bytes));
+/*
+ * A chunk was made resident, charged to cgroup (its first toucher).  fault:
+ * 1 if a page fault allocated it, 0 if write() or fallocate() did.
+ */
+TRACE_EVENT(mpcg_chunk_alloc,
+	TP_PROTO(u32 dev, u64 ino, u64 index, u64 cgroup, u64 bytes,
+		 u32 fault),
+	TP_ARGS(dev, ino, index, cgroup, bytes, fault),
+	TP_STRUCT__entry(
+		__field(unsigned int, dev)
+		__field(unsigned long long, ino)
+		__field(unsigned long long, index)
+		__field(unsigned long long, cgroup)
+		__field(unsigned long long, bytes)
+		__field(unsigned int, fault)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->ino = ino;
+		__entry->index = index;
+		__entry->cgroup = cgroup;
+		__entry->bytes = bytes;
+		__entry->fault = fault;
+	),
+	TP_printk("dev=%u ino=%llu index=%llu cgroup=%llu bytes=%llu fault=%u",
+		  __entry->dev, __entry->ino, __entry->index, __entry->cgroup,
+		  __entry->bytes, __entry->fault)
+);
 
 /* A chunk was freed (truncate, hole punch, last unlink); cgroup paid it. */
 DEFINE_EVENT(mpcg_chunk_class, mpcg_chunk_free,
@@ -150,7 +175,10 @@ DEFINE_EVENT(mpcg_chunk_class, mpcg_shortfall,
 	TP_PROTO(u32 dev, u64 ino, u64 index, u64 cgroup, u64 bytes),
 	TP_ARGS(dev, ino, index, cgroup, bytes));
 
-/* A chunk's charge moved from one memory cgroup to another. */
+/*
+ * A chunk's charge moved from one memory cgroup to another; ns: how long the
+ * move took (0 if the event was enabled while the move was under way).
+ */
 TRACE_EVENT(mpcg_chunk_move,
 	TP_PROTO(u32 dev, u64 ino, u64 index, u64 from, u64 to, u64 bytes,
 		 u64 ns),

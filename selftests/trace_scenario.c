@@ -5,14 +5,21 @@
  * checks.  Not a test itself: it is built into build/selftests-helpers/, out
  * of the directory selftests/run.sh runs every program of.
  *
- *   trace_scenario [--shortfall] DIR CGROUP_A CGROUP_B
+ *   trace_scenario [--shortfall] [--mpcgctl MPCGCTL] DIR CGROUP_A CGROUP_B
  *
  * DIR is an mpcg mount with chunk=1M, CGROUP_A and CGROUP_B two memory
  * cgroups (cgroup2 directories); the automatic reassessment should be off.
  *  1. A child in CGROUP_A creates DIR/region and write()s 16 MiB to it: 16
- *     chunks allocated, charged to A.  It keeps the file open.
- *  2. A child in CGROUP_B mmap()s it and writes a byte to every page: both
- *     touched every chunk.  It keeps the mapping.
+ *     chunks allocated by write(), charged to A.  It then extends the file
+ *     to 20 MiB with ftruncate() (a hole: nothing allocated) and keeps it
+ *     open.
+ *  2. A child in CGROUP_B mmap()s all 20 MiB and writes a byte to every
+ *     page: both touched chunks 0-15, and B's page faults allocate chunks
+ *     16-19 (the hole), charged to B.  It keeps the mapping.
+ *     --mpcgctl: runs "MPCGCTL members -rn -o CGROUP,ID,SLOT DIR/region"
+ *     and prints its lines prefixed with "mpcgctl ".
+ *  2b. The file is truncated back to 16 MiB: chunks 16-19 are freed, paid
+ *     by B.
  *  3. --shortfall only: B's memory.max is set to its memory.current plus
  *     512 KiB, less than a chunk; a reassessment (MPCG_IOC_REASSESS, on an
  *     fd of this process, which is not a member) cannot move B's 8 chunks to
@@ -45,6 +52,7 @@
 
 #define MiB		(1024L * 1024L)
 #define FILE_SIZE	(16 * MiB)
+#define HOLE_SIZE	(4 * MiB)	/* beyond FILE_SIZE: B's faults fill it */
 
 static const char *cg_b;
 
@@ -174,10 +182,12 @@ static void setup_a(const char *path)
 		if (pwrite(fd, buf, MiB, off) != MiB)
 			die("write %s", path);
 	}
+	if (ftruncate(fd, FILE_SIZE + HOLE_SIZE))
+		die("ftruncate %s", path);
 	/* fd stays open: A's attachment */
 }
 
-/* B: map the file and write a byte of every page. */
+/* B: map the file, hole included, and write a byte of every page. */
 static void setup_b(const char *path)
 {
 	volatile unsigned char *p;
@@ -187,11 +197,11 @@ static void setup_b(const char *path)
 	fd = open(path, O_RDWR);
 	if (fd < 0)
 		die("open %s", path);
-	p = mmap(NULL, FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	p = mmap(NULL, FILE_SIZE + HOLE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		die("mmap %s", path);
 	close(fd);	/* the fd was only used to map: not an attachment */
-	for (off = 0; off < FILE_SIZE; off += 4096)
+	for (off = 0; off < FILE_SIZE + HOLE_SIZE; off += 4096)
 		p[off] = p[off] + 1;
 	/* the mapping stays: B's attachment */
 }
@@ -230,21 +240,51 @@ static void print_members(int fd)
 		       m[i].flags);
 }
 
+/* Print what "mpcgctl members" says of @path, each line prefixed. */
+static void mpcgctl_members(const char *mpcgctl, const char *path)
+{
+	char cmd[8192], line[4096];
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "'%s' members -rn -o CGROUP,ID,SLOT '%s'",
+		 mpcgctl, path);
+	fflush(stdout);
+	f = popen(cmd, "r");
+	if (!f)
+		die("popen %s", cmd);
+	while (fgets(line, sizeof(line), f))
+		printf("mpcgctl %s", line);
+	if (pclose(f)) {
+		errno = EPROTO;
+		die("%s failed", cmd);
+	}
+	fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
-	const char *dir, *cg_a, *cgb;
+	const char *dir, *cg_a, *cgb, *mpcgctl = NULL;
 	struct child a, b;
 	struct stat st, sa, sb;
 	char path[4096];
 	int shortfall = 0, fd;
 
-	if (argc > 1 && !strcmp(argv[1], "--shortfall")) {
-		shortfall = 1;
-		argv++;
-		argc--;
+	for (;;) {
+		if (argc > 1 && !strcmp(argv[1], "--shortfall")) {
+			shortfall = 1;
+			argv++;
+			argc--;
+		} else if (argc > 2 && !strcmp(argv[1], "--mpcgctl")) {
+			mpcgctl = argv[2];
+			argv += 2;
+			argc -= 2;
+		} else {
+			break;
+		}
 	}
 	if (argc != 4) {
-		fprintf(stderr, "usage: %s [--shortfall] DIR CGROUP_A CGROUP_B\n",
+		fprintf(stderr,
+			"usage: %s [--shortfall] [--mpcgctl MPCGCTL] DIR CGROUP_A CGROUP_B\n",
 			argv[0]);
 		return 2;
 	}
@@ -270,6 +310,13 @@ int main(int argc, char **argv)
 
 	spawn(&b, cgb, setup_b, path);
 	print_members(fd);
+	if (mpcgctl)
+		mpcgctl_members(mpcgctl, path);
+	if (truncate(path, FILE_SIZE))
+		die("truncate %s", path);
+	printf("truncate size=%ld hole_chunks=%ld\n", FILE_SIZE,
+	       HOLE_SIZE / MiB);
+	fflush(stdout);
 
 	if (shortfall) {
 		long cur = read_long(cgb, "memory.current");

@@ -6,17 +6,22 @@
 # Runs a known scenario (build/selftests-helpers/trace_scenario, see
 # selftests/trace_scenario.c) on an mpcg mount with chunk=1M, with the
 # automatic reassessment off: cgroup a writes a 16 MiB file (16 chunk
-# allocations), cgroup b maps and touches all of it, b's memory.max is set
-# too low for its share (mpcg_shortfall), then raised; reassessment (8 moves
-# a->b), b exits and a reassessment moves them back (8 moves b->a), a exits,
-# the file is unlinked (region destroyed, 16 frees).
+# allocations by write()) and extends it to 20 MiB with a hole, cgroup b
+# maps and touches all of it (its page faults allocate the 4 chunks of the
+# hole), "mpcgctl members" lists both, the file is truncated to 16 MiB (b's
+# 4 chunks freed), b's memory.max is set too low for its share (8
+# mpcg_shortfall), then raised; reassessment (8 moves a->b), b exits and a
+# reassessment moves them back (8 moves b->a), a exits, the file is unlinked
+# (region destroyed, 16 frees).
 #
 #  - With the events of trace system mpcg enabled in tracefs, checks that
 #    every tracepoint fired as often as the scenario says, in order, with the
 #    right field values: dev (st_dev of the mount), ino, cgroup ids (the
 #    cgroup2 directories' inode numbers), slots and member counts (as
-#    MPCG_IOC_MEMBERS says), chunk indexes, bytes, from/to, chunks and bytes
-#    moved, shortfall, state and result (as MPCG_IOC_REASSESS returned).
+#    MPCG_IOC_MEMBERS says), chunk indexes, bytes, fault (page fault or
+#    write()), from/to, chunks and bytes moved, shortfall, state and result
+#    (as MPCG_IOC_REASSESS returned); and that the cgroup ids in the events
+#    are the ones "mpcgctl members -o ID,SLOT" prints.
 #  - Runs tools/bpftrace/mpcg-{moves,allocs,reassess}.bt in the background
 #    during the same scenario (tracefs capturing it too), stops them with
 #    SIGINT and checks that they print what their headers say with the counts
@@ -34,7 +39,7 @@
 # default 600; it compiles with LLVM, slow under emulation).
 set -u
 
-PLAN=14
+PLAN=15
 T=/sys/kernel/tracing
 AUTO=/sys/module/mpcg/parameters/auto_reassess_ms
 CHUNK=1048576
@@ -78,6 +83,7 @@ while [ "$root" != / ] && [ ! -d "$root/tools/bpftrace" ]; do
 	root=$(dirname "$root")
 done
 helper=$root/build/selftests-helpers/trace_scenario
+mpcgctl=$root/build/bin/mpcgctl
 bt_dir=$root/tools/bpftrace
 
 why=
@@ -91,6 +97,8 @@ elif ! grep -qw memory /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null; then
 	why="no cgroup2 memory controller at /sys/fs/cgroup"
 elif [ ! -x "$helper" ]; then
 	why="$helper not built (make selftests)"
+elif [ ! -x "$mpcgctl" ]; then
+	why="$mpcgctl not built (make tools)"
 fi
 if [ -n "$why" ]; then
 	finish "$why"
@@ -162,20 +170,25 @@ scenario() {
 	return $rc
 }
 
-# check_trace TRACE OUT: the tracefs check of one scenario run.  Prints
-# "TEST: problem" lines, and "summary reassessments=N pending=N
-# shortfalls=N" for the bpftrace checks.
+# check_trace TRACE OUT: the tracefs check of one scenario run (with
+# --shortfall and --mpcgctl).  Prints "TEST: problem" lines, and "summary
+# reassessments=N pending=N shortfalls=N" for the bpftrace checks.
 check_trace() {
-	local trace=$1 out=$2 ino slot_a slot_b helper_re
+	local trace=$1 out=$2 ino slot_a slot_b helper_re rel tool_a tool_b
 	ino=$(sed -nE 's/^region dev=[0-9]+ ino=([0-9]+) .*/\1/p' "$out")
 	hdev=$(sed -nE 's/^region dev=([0-9]+) .*/\1/p' "$out")
 	slot_a=$(sed -nE "s/^member cgroup=$id_a slot=([0-9]+) .*/\1/p" "$out")
 	slot_b=$(sed -nE "s/^member cgroup=$id_b slot=([0-9]+) .*/\1/p" "$out")
+	# "mpcgctl CGROUP ID SLOT" of a and b, CGROUP relative to the mount
+	rel=${cg#/sys/fs/cgroup}
+	tool_a=$(awk -v p="$rel/a" '$1 == "mpcgctl" && $2 == p { print $3, $4 }' "$out")
+	tool_b=$(awk -v p="$rel/b" '$1 == "mpcgctl" && $2 == p { print $3, $4 }' "$out")
 	# what each MPCG_IOC_REASSESS returned: "moved shortfall state;..."
 	helper_re=$(sed -nE 's/^reassess n=[0-9]+ chunks_moved=([0-9]+) bytes_moved=[0-9]+ shortfall=([0-9]+) state=([0-9]+)$/\1 \2 \3/p' "$out" | paste -sd';')
 	awk -v dev="$dev" -v hdev="$hdev" -v ino="$ino" -v a="$id_a" -v b="$id_b" \
 	    -v sa="$slot_a" -v sb="$slot_b" -v chunk=$CHUNK -v nchunks=16 \
-	    -v helper=trace_scenario -v hre="$helper_re" '
+	    -v nhole=4 -v helper=trace_scenario -v hre="$helper_re" \
+	    -v tool_a="$tool_a" -v tool_b="$tool_b" '
 	function bad(t, m) { print t ": " m; }
 	BEGIN {
 		if (ino == "" || sa == "" || sb == "")
@@ -183,6 +196,23 @@ check_trace() {
 		if (hdev != dev)
 			bad("dev/ino", "the scenario says st_dev " hdev ", stat -c %d of the mount " dev);
 		nexp = split(hre, hx, ";");
+		# what mpcgctl members printed: ID and SLOT of a and of b
+		split(tool_a, ta, " ");
+		split(tool_b, tb, " ");
+		if (ta[1] == "" || tb[1] == "")
+			bad("ids", "mpcgctl members printed no line for a or b (" tool_a "/" tool_b ")");
+		tool[ta[1]] = ta[2];
+		tool[tb[1]] = tb[2];
+		if (ta[1] != a || tb[1] != b)
+			bad("ids", "mpcgctl members prints ids a=" ta[1] " b=" tb[1] ", stat -c %i says " a ", " b);
+		if (ta[2] != sa || tb[2] != sb)
+			bad("ids", "mpcgctl members prints slots a=" ta[2] " b=" tb[2] ", MPCG_IOC_MEMBERS " sa ", " sb);
+		# The shortfall pass: a pays all 16 chunks, both touched all
+		# (policy 0), so b should pay half: the plan moves nchunks / 2
+		# to b.  Its limit refuses the first, and the rest are refused
+		# without a try (one refusal per payer and pass): as many
+		# mpcg_shortfall events, and no move, in the first reassessment.
+		sfexp = nchunks / 2;
 	}
 	{
 		comm = $1; ev = $2; nev++;
@@ -198,6 +228,12 @@ check_trace() {
 			bad("dev/ino", $0 " (expected dev=" dev " ino=" ino ")");
 			next;
 		}
+		# every cgroup id an event names is one mpcgctl printed
+		for (k in f)
+			if (k ~ /^(owner|cgroup|from|to)$/ && !(f[k] in tool))
+				bad("ids", $0 ": " k "=" f[k] " is not an ID mpcgctl members printed");
+		if (ev ~ /^mpcg_member_/ && (f["cgroup"] in tool) && f["slot"] != tool[f["cgroup"]])
+			bad("ids", $0 ": mpcgctl members printed SLOT " tool[f["cgroup"]] " for this ID");
 		if (ev == "mpcg_region_create") {
 			ncreate++;
 			if (nev != 1) bad("region", "region_create is not the first event");
@@ -224,14 +260,45 @@ check_trace() {
 			if (leaves > 2) bad("members", "extra " $0);
 		} else if (ev == "mpcg_chunk_alloc") {
 			nalloc++;
-			if (f["cgroup"] != a || f["bytes"] != chunk || f["index"] >= nchunks || allocated[f["index"]]++)
-				bad("allocs", $0 " (expected cgroup=" a " bytes=" chunk ", each index 0.." nchunks - 1 " once)");
-			if (joins != 1) bad("allocs", $0 ": not between the joins of a and b");
+			if (f["bytes"] != chunk || allocated[f["index"]]++)
+				bad("allocs", $0 " (expected bytes=" chunk ", each index once)");
+			if (!("fault" in f)) {
+				bad("allocs", $0 ": no fault field");
+			} else if (f["cgroup"] == a) {
+				# write(): chunks 0..nchunks-1
+				na++;
+				if (f["fault"] != 0 || f["index"] >= nchunks)
+					bad("allocs", $0 " (expected fault=0 by write(), index < " nchunks ")");
+				if (joins != 1) bad("allocs", $0 ": not between the joins of a and b");
+			} else if (f["cgroup"] == b) {
+				# b faults in the hole: the next nhole chunks
+				nb++;
+				if (f["fault"] != 1 || f["index"] < nchunks || f["index"] >= nchunks + nhole)
+					bad("allocs", $0 " (expected fault=1, index " nchunks ".." nchunks + nhole - 1 ")");
+				if (joins != 2 || nfree || nre)
+					bad("allocs", $0 ": not after b joined and before the truncate");
+			} else {
+				bad("allocs", $0 " (expected cgroup=" a " or " b ")");
+			}
 		} else if (ev == "mpcg_chunk_free") {
 			nfree++;
-			if (f["cgroup"] != a || f["bytes"] != chunk || f["index"] >= nchunks || freed[f["index"]]++)
-				bad("frees", $0 " (expected cgroup=" a " bytes=" chunk ", each index 0.." nchunks - 1 " once)");
-			if (leaves != 2) bad("frees", $0 ": before both members left");
+			if (f["bytes"] != chunk || freed[f["index"]]++)
+				bad("frees", $0 " (expected bytes=" chunk ", each index once)");
+			if (f["cgroup"] == b) {
+				# the truncate: the hole b filled
+				nfb++;
+				if (f["index"] < nchunks || f["index"] >= nchunks + nhole)
+					bad("frees", $0 " (expected index " nchunks ".." nchunks + nhole - 1 ")");
+				if (nb != nhole || nre || leaves)
+					bad("frees", $0 ": not between b'"'"'s allocations and the first reassessment");
+			} else if (f["cgroup"] == a) {
+				nfa++;
+				if (f["index"] >= nchunks)
+					bad("frees", $0 " (expected index < " nchunks ")");
+				if (leaves != 2) bad("frees", $0 ": before both members left");
+			} else {
+				bad("frees", $0 " (expected cgroup=" a " or " b ")");
+			}
 		} else if (ev == "mpcg_reassess_start") {
 			if (inr) bad("reassess", "reassess_start inside a reassessment");
 			inr = 1; changed = 0; moves = 0; sfs = 0; movens = 0; nre++;
@@ -272,6 +339,8 @@ check_trace() {
 				bad("reassess", $0 " (" moves " chunk_move events in it)");
 			if (f["shortfall"] != sfs * chunk)
 				bad("reassess", $0 " (" sfs " shortfall events in it)");
+			if (explicit && nx == 1 && (sfs != sfexp || moves))
+				bad("shortfall", $0 " (" sfs " shortfall events and " moves " moves in it, expected " sfexp " and 0)");
 			if (f["result"] != 0 || (f["state"] != 0 && !sfs && !changed) || (sfs && f["state"] != 1))
 				bad("reassess", $0 " (expected result=0, state=1 after a shortfall, else 0)");
 			# its moves took part of its time (a coarse clock may say 0)
@@ -295,8 +364,12 @@ check_trace() {
 			bad("region", ncreate + 0 " region_create, " ndestroy + 0 " region_destroy, expected 1 each");
 		if (joins != 2 || leaves != 2)
 			bad("members", joins + 0 " member_join, " leaves + 0 " member_leave, expected 2 each");
-		if (nalloc != nchunks) bad("allocs", nalloc + 0 " chunk_alloc, expected " nchunks);
-		if (nfree != nchunks) bad("frees", nfree + 0 " chunk_free, expected " nchunks);
+		if (na != nchunks || nb != nhole)
+			bad("allocs", na + 0 " chunk_alloc for a, " nb + 0 " for b, expected " nchunks ", " nhole);
+		if (nfa != nchunks || nfb != nhole)
+			bad("frees", nfa + 0 " chunk_free paid by a, " nfb + 0 " by b, expected " nchunks ", " nhole);
+		if (nsf != sfexp)
+			bad("shortfall", nsf + 0 " mpcg_shortfall events, expected " sfexp);
 		if (ab != nchunks / 2 || ba != nchunks / 2)
 			bad("moves", ab + 0 " moves a->b, " ba + 0 " b->a, expected " nchunks / 2 " each");
 		for (i in abi) if (!(i in bai)) bad("moves", "chunk " i " moved to b, not back");
@@ -315,7 +388,7 @@ pick() { sed -n "s|^$1: ||p" <<<"$2"; }
 stamp "scenario with tracefs"
 out=$tmp/scenario.out
 trace=$tmp/trace
-scenario "$out" "$trace" --shortfall
+scenario "$out" "$trace" --shortfall --mpcgctl "$mpcgctl"
 rc=$?
 diag < "$out"
 if [ $rc != 0 ]; then
@@ -333,16 +406,18 @@ result "mpcg_region_create/destroy: once each, owner a, chunk_size 1M, policy 0"
 	"$(pick region "$errs")"
 result "mpcg_member_join/leave: a then b join (slots as MPCG_IOC_MEMBERS, members 1, 2), b then a leave (members 1, 0)" \
 	"$(pick members "$errs")"
-result "mpcg_chunk_alloc: chunks 0..15 once each, 1M, charged to a" \
+result "cgroup ids and slots of the events are the ID and SLOT columns of mpcgctl members" \
+	"$(pick ids "$errs")"
+result "mpcg_chunk_alloc: chunks 0..15 by write() (fault=0) charged to a, 16..19 by b's page faults (fault=1) charged to b, once each, 1M" \
 	"$(pick allocs "$errs")"
 result "mpcg_chunk_move: 8 a->b before b leaves, the same 8 b->a after, 1M" \
 	"$(pick moves "$errs")"
 nsf=$(sed -nE 's/^summary .* shortfalls=([0-9]+) .*/\1/p' <<<"$errs")
-result "mpcg_shortfall: $nsf refused moves to b (memory.max $sfree), 1M, distinct chunk indexes" \
-	"$(pick shortfall "$errs"; [ "${nsf:-0}" -gt 0 ] || echo "no mpcg_shortfall event")"
+result "mpcg_shortfall: $nsf refused moves to b (memory.max $sfree), its share of 8 chunks, 1M, distinct chunk indexes" \
+	"$(pick shortfall "$errs")"
 result "mpcg_reassess_start/end: members, resident, chunks/bytes moved, ns, shortfall, state, result, as the ioctls and the events between them say" \
 	"$(pick reassess "$errs")"
-result "mpcg_chunk_free: chunks 0..15 once each, 1M, paid by a, after both left" \
+result "mpcg_chunk_free: chunks 16..19 paid by b at the truncate, 0..15 paid by a after both left, once each, 1M" \
 	"$(pick frees "$errs")"
 
 # ---- bpftrace ----
@@ -361,6 +436,46 @@ histsum() {
 }
 # expect FILE WHAT GOT WANT: a problem line if GOT != WANT
 expect() { [ "$3" = "$4" ] || echo "$2: got '$3', expected '$4'"; }
+# tcount TRACE EVENT CGROUP [FIELD=VALUE]: how many EVENT lines of a tracefs
+# capture (check_trace's input) name CGROUP, and FIELD=VALUE if given
+tcount() {
+	awk -v ev="$2" -v cg="cgroup=$3" -v kv="${4:-}" '
+		$2 == ev { n2 = 0
+			for (i = 3; i <= NF; i++)
+				if ($i == cg || (kv != "" && $i == kv)) n2++
+			if (n2 == (kv == "" ? 1 : 2)) n++ }
+		END { print n + 0 }' "$1"
+}
+# check_allocs FILE TRACE: mpcg-allocs.bt's maps against the scenario (a:
+# 16 chunks by write(), b: 4 by page faults; frees: a 16, b 4) and, if
+# TRACE is given, against the tracefs capture of the same run
+check_allocs() {
+	local f=$1 t=${2:-} k n
+	documented "$bt_dir/mpcg-allocs.bt" "$f"
+	expect "$f" "@fault_allocs keys" "$(mapkeys "$f" fault_allocs | paste -sd' ')" "$id_b"
+	expect "$f" "@fault_allocs[b]" "$(mapval "$f" fault_allocs "$id_b")" 4
+	expect "$f" "@fault_bytes[b]" "$(mapval "$f" fault_bytes "$id_b")" $((4 * CHUNK))
+	expect "$f" "@allocs keys" "$(mapkeys "$f" allocs | sort | paste -sd' ')" \
+		"$(printf '%s\n' "$id_a" "$id_b" | sort | paste -sd' ')"
+	expect "$f" "@frees keys" "$(mapkeys "$f" frees | sort | paste -sd' ')" \
+		"$(printf '%s\n' "$id_a" "$id_b" | sort | paste -sd' ')"
+	for k in "$id_a 16" "$id_b 4"; do
+		n=${k#* }
+		k=${k% *}
+		expect "$f" "@allocs[$k]" "$(mapval "$f" allocs "$k")" "$n"
+		expect "$f" "@alloc_bytes[$k]" "$(mapval "$f" alloc_bytes "$k")" $((n * CHUNK))
+		expect "$f" "@alloc_tasks[$k, trace_scenario]" "$(mapval "$f" alloc_tasks "$k, trace_scenario")" "$n"
+		expect "$f" "@frees[$k]" "$(mapval "$f" frees "$k")" "$n"
+		expect "$f" "@free_bytes[$k]" "$(mapval "$f" free_bytes "$k")" $((n * CHUNK))
+		[ -n "$t" ] || continue
+		expect "$f" "@fault_allocs[$k] against tracefs" "$(mapval "$f" fault_allocs "$k")" \
+			"$(tcount "$t" mpcg_chunk_alloc "$k" fault=1 | sed 's/^0$//')"
+		expect "$f" "@allocs[$k] against tracefs" "$(mapval "$f" allocs "$k")" \
+			"$(tcount "$t" mpcg_chunk_alloc "$k")"
+		expect "$f" "@frees[$k] against tracefs" "$(mapval "$f" frees "$k")" \
+			"$(tcount "$t" mpcg_chunk_free "$k")"
+	done
+}
 # documented SCRIPT OUT: problems if OUT prints a map SCRIPT's header does
 # not describe, or lacks its BEGIN or END lines
 documented() {
@@ -478,7 +593,7 @@ else
 	stamp "scenario with bpftrace and tracefs"
 	out2=$tmp/scenario2.out
 	trace2=$tmp/trace2
-	scenario "$out2" "$trace2" --shortfall
+	scenario "$out2" "$trace2" --shortfall --mpcgctl "$mpcgctl"
 	rc=$?
 	for s in moves allocs reassess; do
 		stop_bt ${pid[$s]}
@@ -509,17 +624,10 @@ else
 	diag < "$f"
 
 	f=$tmp/allocs.out
-	result "mpcg-allocs.bt (SIGINT): @allocs/@alloc_bytes/@alloc_tasks/@frees/@free_bytes a 16" "$(
+	result "mpcg-allocs.bt (SIGINT): @fault_allocs b 4; @allocs a 16, b 4; @frees a 16, b 4; as tracefs saw" "$(
 		printf '%s\n' "$base" | sed '/^$/d'
 		expect "$f" "exit status" "$(cat $tmp/allocs.rc)" 0
-		documented "$bt_dir/mpcg-allocs.bt" "$f"
-		expect "$f" "@allocs keys" "$(mapkeys "$f" allocs | paste -sd' ')" "$id_a"
-		expect "$f" "@allocs[a]" "$(mapval "$f" allocs "$id_a")" 16
-		expect "$f" "@alloc_bytes[a]" "$(mapval "$f" alloc_bytes "$id_a")" $((16 * CHUNK))
-		expect "$f" "@alloc_tasks[a, trace_scenario]" "$(mapval "$f" alloc_tasks "$id_a, trace_scenario")" 16
-		expect "$f" "@frees keys" "$(mapkeys "$f" frees | paste -sd' ')" "$id_a"
-		expect "$f" "@frees[a]" "$(mapval "$f" frees "$id_a")" 16
-		expect "$f" "@free_bytes[a]" "$(mapval "$f" free_bytes "$id_a")" $((16 * CHUNK)))"
+		check_allocs "$f" "$trace2")"
 	diag < "$f"
 
 	f=$tmp/reassess.out
@@ -556,14 +664,10 @@ timeout "$BT_TIMEOUT" bpftrace -B line -c "$helper $mnt $cg/a $cg/b" \
 rc=$?
 wait $spid
 f=$fc
-result "mpcg-allocs.bt -c SCENARIO: stops when it exits, @allocs[a] 16, @frees[a] 16" "$(
+result "mpcg-allocs.bt -c SCENARIO: stops when it exits, @fault_allocs b 4, @allocs a 16, b 4, @frees a 16, b 4" "$(
 	expect "$f" "exit status" $rc 0
 	grep -q '^done$' "$f" || echo "the scenario did not finish"
-	documented "$bt_dir/mpcg-allocs.bt" "$f"
-	expect "$f" "@allocs keys" "$(mapkeys "$f" allocs | paste -sd' ')" "$id_a"
-	expect "$f" "@allocs[a]" "$(mapval "$f" allocs "$id_a")" 16
-	expect "$f" "@alloc_bytes[a]" "$(mapval "$f" alloc_bytes "$id_a")" $((16 * CHUNK))
-	expect "$f" "@frees[a]" "$(mapval "$f" frees "$id_a")" 16)"
+	check_allocs "$f")"
 diag < "$f"
 
 f=$fs
