@@ -253,6 +253,7 @@ static int mpcg_chunk_create(struct mpcg_region *r, unsigned long ci,
 	chunk->payer = toucher->slot;
 	chunk->first = toucher->slot;
 	chunk->touched = BIT(toucher->slot);
+	chunk->unused = !!(flags & MPCG_GP_FALLOC);
 
 	old = xa_cmpxchg(&r->chunks, ci, NULL, chunk, GFP_KERNEL);
 	if (!old) {
@@ -358,6 +359,9 @@ struct page *mpcg_get_page(struct mpcg_region *r, pgoff_t index,
 			}
 			if (toucher && !test_bit(toucher->slot, &chunk->touched))
 				mpcg_touch_slow(r, chunk, page, true, toucher);
+			/* Faulted in or written: a failed fallocate keeps it. */
+			if (unlikely(READ_ONCE(chunk->unused)))
+				WRITE_ONCE(chunk->unused, 0);
 			return page;
 		}
 		unlock_page(page);
@@ -434,21 +438,21 @@ enum mpcg_unmap {
 
 /*
  * Take chunk @ci out of the region and drop the region's references to its
- * pages.  Mappings of it are zapped (as @unmap says) while its pages are
+ * pages, which the caller has locked (all of them); they are unlocked on
+ * return.  Mappings of it are zapped (as @unmap says) while its pages are
  * locked, so that no fault can map them again.  Called with chunk_sem held
  * for write or from eviction.
  */
-static void mpcg_chunk_remove(struct mpcg_region *r, unsigned long ci,
-			      struct mpcg_chunk *chunk, enum mpcg_unmap unmap)
+static void mpcg_chunk_remove_locked(struct mpcg_region *r, unsigned long ci,
+				     struct mpcg_chunk *chunk,
+				     struct mpcg_pages *pages,
+				     enum mpcg_unmap unmap)
 {
 	struct inode *inode = mpcg_region_inode(r);
 	unsigned int n = pages_per_chunk(r);
-	struct mpcg_pages *pages;
 	unsigned long slot;
 
 	xa_erase(&r->chunks, ci);
-	pages = rcu_dereference_protected(chunk->pages, true);
-	mpcg_lock_range(pages, 0, n);
 	mpcg_pages_set_owner(pages, n, NULL, NULL);
 	/* No touch can be added now: every page is locked and orphaned. */
 	for_each_set_bit(slot, &chunk->touched, MPCG_MAX_MEMBERS)
@@ -473,6 +477,15 @@ static void mpcg_chunk_remove(struct mpcg_region *r, unsigned long ci,
 	mpcg_space_uncharge(MPCG_SB(inode->i_sb));
 	if (unmap != MPCG_NO_UNMAP)
 		mpcg_region_changed(r);
+}
+
+static void mpcg_chunk_remove(struct mpcg_region *r, unsigned long ci,
+			      struct mpcg_chunk *chunk, enum mpcg_unmap unmap)
+{
+	struct mpcg_pages *pages = rcu_dereference_protected(chunk->pages, true);
+
+	mpcg_lock_range(pages, 0, pages_per_chunk(r));
+	mpcg_chunk_remove_locked(r, ci, chunk, pages, unmap);
 }
 
 /*
@@ -669,6 +682,46 @@ loff_t mpcg_region_seek(struct mpcg_region *r, loff_t offset, int whence,
 	return pos;
 }
 
+/*
+ * The end of a fallocate() over chunks [@first, @last]: on success the
+ * chunks it made resident are ordinary chunks from now on; on failure those
+ * that are still unused (nobody faulted them in or wrote them since, which
+ * is checked with all their pages locked) are freed again, as tmpfs gives
+ * back the pages of a failed fallocate().
+ */
+static void mpcg_region_allocate_end(struct mpcg_region *r, unsigned long first,
+				     unsigned long last, bool failed)
+{
+	unsigned int n = pages_per_chunk(r);
+	struct mpcg_chunk *chunk;
+	unsigned long ci;
+
+	if (!failed) {
+		rcu_read_lock();
+		xa_for_each_range(&r->chunks, ci, chunk, first, last)
+			if (READ_ONCE(chunk->unused))
+				WRITE_ONCE(chunk->unused, 0);
+		rcu_read_unlock();
+		return;
+	}
+	down_write(&r->chunk_sem);
+	xa_for_each_range(&r->chunks, ci, chunk, first, last) {
+		struct mpcg_pages *pages;
+
+		if (!READ_ONCE(chunk->unused))
+			continue;
+		pages = rcu_dereference_protected(chunk->pages,
+						  lockdep_is_held(&r->chunk_sem));
+		mpcg_lock_range(pages, 0, n);
+		if (READ_ONCE(chunk->unused))
+			mpcg_chunk_remove_locked(r, ci, chunk, pages,
+						 MPCG_UNMAP_SHARED);
+		else
+			mpcg_unlock_range(pages, 0, n);
+	}
+	up_write(&r->chunk_sem);
+}
+
 /**
  * mpcg_region_allocate - make the chunks of a byte range resident
  * @r: the region
@@ -676,30 +729,40 @@ loff_t mpcg_region_seek(struct mpcg_region *r, loff_t offset, int whence,
  * @end: one past the last byte
  * @toucher: the member that pays for new chunks and touches them all
  *
- * Return: 0, or -ENOSPC / -ENOMEM / -EINTR; chunks allocated before an
- * error stay.
+ * For fallocate(), with the inode lock held.  All or nothing: on an error,
+ * the chunks this call made resident are freed again, except those that
+ * were faulted in or written meanwhile.
+ *
+ * Return: 0, or -ENOSPC / -ENOMEM / -EINTR.
  */
 int mpcg_region_allocate(struct mpcg_region *r, loff_t start, loff_t end,
 			 struct mpcg_member *toucher)
 {
-	unsigned long ci, last;
+	unsigned long first, ci, last;
+	int err = 0;
 
 	if (start >= end)
 		return 0;
+	first = start >> r->chunk_shift;
 	last = (end - 1) >> r->chunk_shift;
-	for (ci = start >> r->chunk_shift; ci <= last; ci++) {
+	for (ci = first; ci <= last; ci++) {
 		struct page *page;
 
-		page = mpcg_get_page(r, ci << chunk_order(r), MPCG_GP_CREATE,
-				     toucher);
-		if (IS_ERR(page))
-			return PTR_ERR(page);
+		page = mpcg_get_page(r, ci << chunk_order(r),
+				     MPCG_GP_CREATE | MPCG_GP_FALLOC, toucher);
+		if (IS_ERR(page)) {
+			err = PTR_ERR(page);
+			break;
+		}
 		put_page(page);
-		if (fatal_signal_pending(current))
-			return -EINTR;
+		if (fatal_signal_pending(current)) {
+			err = -EINTR;
+			break;
+		}
 		cond_resched();
 	}
-	return 0;
+	mpcg_region_allocate_end(r, first, min(ci, last), err);
+	return err;
 }
 
 /**

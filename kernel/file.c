@@ -246,11 +246,7 @@ static long mpcg_fallocate(struct file *file, int mode, loff_t offset,
 	err = inode_newsize_ok(inode, end);
 	if (err)
 		goto out;
-	/*
-	 * ENOSPC is all or nothing, as on tmpfs (unless others allocate
-	 * meanwhile).  A charge failure partway keeps the chunks already made
-	 * resident inside the file (docs/filesystem.md).
-	 */
+	/* All or nothing, as on tmpfs, unless others allocate meanwhile. */
 	err = mpcg_region_reserve_check(r, offset, end);
 	if (err)
 		goto out;
@@ -262,13 +258,10 @@ static long mpcg_fallocate(struct file *file, int mode, loff_t offset,
 		err = PTR_ERR(a);
 		goto out;
 	}
+	/* On an error, it gives back the chunks it made resident. */
 	err = mpcg_region_allocate(r, offset, end, a->member);
-	if (err) {
-		/* Give back what was made resident beyond the end. */
-		if (end > i_size_read(inode))
-			mpcg_region_truncate(r, i_size_read(inode));
+	if (err)
 		goto out;
-	}
 	if (!(mode & FALLOC_FL_KEEP_SIZE) && end > i_size_read(inode))
 		i_size_write(inode, end);
 out:

@@ -108,6 +108,9 @@ struct mpcg_pages {
  *           a page of the chunk locked, cleared by reassessment
  * @payer: slot of the member its pages are charged to
  * @first: slot of its first toucher
+ * @unused: made resident by a fallocate() still running, and neither
+ *          faulted in nor written since; set before the chunk is published,
+ *          cleared with a page of the chunk locked (or by that fallocate)
  * @rcu: freeing after a grace period, for lockless lookups
  */
 struct mpcg_chunk {
@@ -115,6 +118,7 @@ struct mpcg_chunk {
 	unsigned long touched;
 	u8 payer;
 	u8 first;
+	u8 unused;
 	struct rcu_head rcu;
 };
 
@@ -258,6 +262,7 @@ static inline u64 mpcg_chunk_size(const struct mpcg_region *r)
 #define MPCG_GP_CREATE	0x1	/* allocate the chunk if it is not resident */
 #define MPCG_GP_LOCK	0x2	/* return the page locked */
 #define MPCG_GP_FAULT	0x4	/* page fault: normal OOM semantics, EOF check */
+#define MPCG_GP_FALLOC	0x8	/* fallocate(): a new chunk is marked unused */
 
 /* chunk.c: the chunk store */
 void mpcg_chunks_init(struct mpcg_region *r, unsigned int chunk_shift);

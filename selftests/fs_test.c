@@ -621,8 +621,21 @@ TEST_F_TIMEOUT(errs, nothing_lost_or_leaked, 300)
 	EXPECT_FAILS_CLEANLY(ENOMEM, W(W_FALLOCATE, fd, 0, 2 * MiB, 6 * MiB));
 	EXPECT_FAILS_CLEANLY(ENOMEM, W(W_FALLOCATE, fd, FALLOC_FL_KEEP_SIZE,
 				       2 * MiB, 6 * MiB));
+	/* The same inside the file. */
+	ASSERT_EQ(0, W(W_FTRUNCATE, fd, 8 * MiB, 0, 0));
+	EXPECT_FAILS_CLEANLY(ENOMEM, W(W_FALLOCATE, fd, 0, 2 * MiB, 6 * MiB));
+	/*
+	 * With room for two more chunks, one made resident by an earlier
+	 * fallocate at 4M: the failing call makes 2M resident, skips 4M,
+	 * fails at 6M and gives back 2M only.
+	 */
+	ASSERT_EQ(0, cg_set_max(self->cg, cur + 5 * MiB));
+	ASSERT_EQ(0, W(W_FALLOCATE, fd, 0, 4 * MiB, 2 * MiB));
+	EXPECT_FAILS_CLEANLY(ENOMEM, W(W_FALLOCATE, fd, 0, 2 * MiB, 6 * MiB));
 	/* The data is intact, and a chunk that fits can still be had. */
 	EXPECT_EQ(0, W(W_PREAD, fd, 0, 2 * MiB, 1));
+	ASSERT_EQ(0, W(W_FTRUNCATE, fd, 2 * MiB, 0, 0));
+	ASSERT_EQ(0, cg_set_max(self->cg, cur + 3 * MiB));
 	EXPECT_EQ(0, W(W_FALLOCATE, fd, 0, 2 * MiB, 2 * MiB));
 	ASSERT_EQ(0, W(W_FTRUNCATE, fd, 2 * MiB, 0, 0));
 	ASSERT_EQ(0, cg_set_max(self->cg, -1));
