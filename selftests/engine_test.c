@@ -12,6 +12,9 @@
  *  - that what each cgroup pays is really charged: its memory.current
  *    (less page cache) grew by that much since the cgroup was created;
  *  - the numbers of design.md's scenarios, to within one chunk.
+ * A few tests turn the automatic reassessment on to follow what it does by
+ * itself: auto_reassess, shortfall_retry_backoff (retries with backoff)
+ * and rmdir_owner (the periodic scan for removed owner cgroups).
  *
  * Runs as root in the test VM (tools/testing/vm-run), with mpcg.ko loaded
  * and the memory controller enabled in the root cgroup.  To run only some
