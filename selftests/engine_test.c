@@ -53,11 +53,17 @@ FIXTURE_SETUP(eng)
 		       strerror(errno));
 }
 
+/* The unbound workqueues' CPU mask before a test changed it, or "". */
+static char wq_mask_saved[64];
+#define WQ_CPUMASK "/sys/devices/virtual/workqueue/cpumask"
+
 FIXTURE_TEARDOWN(eng)
 {
 	int i;
 
 	mpcg_kill_all();
+	if (wq_mask_saved[0])
+		write_file(WQ_CPUMASK, "%s", wq_mask_saved);
 	if (self->fd >= 0)
 		close(self->fd);
 	/* Reassessments never OOM-kill (not an EXPECT: runs after ASSERTs). */
@@ -843,12 +849,15 @@ TEST_F_TIMEOUT(eng, integrity_under_moves, 600)
 		usleep(20000);
 		if (now() - last < 0.5)
 			continue;
+		last = now();
 		errs = integ_checkpoint(self, x, pids[3], &check_moved);
 		checks++;
 		if (errs) {
 			TH_LOG("check point %ld: %d problems", checks, errs);
 			check_errors++;
 		}
+		/* The time the check took does not count. */
+		t0 += now() - last;
 		last = now();
 	}
 	x->stop = 1;
@@ -1263,6 +1272,135 @@ TEST_F_TIMEOUT(eng, rmdir_owner, 300)
 	EXPECT_TRUE(near(rest, 0, MPCG_CHARGE_TOL))
 		TH_LOG("the parent is still charged %.2fM", MB(rest));
 	EXPECT_EQ(dying0, cg_nr_dying(cg_parent));
+}
+
+/* For cg_run(): make files f0..f<n-1> of @size each, allocated, and p. */
+struct race_files {
+	const char *dir;
+	int n;
+	long size;
+};
+
+static int make_race_files(void *arg)
+{
+	struct race_files *rf = arg;
+	char path[PATH_MAX];
+	int i, fd;
+
+	for (i = 0; i <= rf->n; i++) {
+		if (i < rf->n)
+			snprintf(path, sizeof(path), "%s/f%d", rf->dir, i);
+		else
+			snprintf(path, sizeof(path), "%s/p", rf->dir);
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0644);
+		if (fd < 0 || fallocate(fd, 0, 0, i < rf->n ? rf->size : CHUNK))
+			return 1;
+		close(fd);
+	}
+	return 0;
+}
+
+/*
+ * Regions whose owner's cgroup was removed are torn down right when the
+ * periodic scan for removed owners runs.  The scan queues the automatic
+ * reassessment of every region it finds; a region being torn down must
+ * not be found (it is taken off the list before its work is cancelled),
+ * else the work runs on freed memory: KASAN on the debug kernel, maybe a
+ * crash elsewhere.  The test finds when the scan runs (every 10 s, a
+ * probe region turns pending), and closes the last descriptors of 400 MiB
+ * of unlinked regions from just before the next scan until after it (its
+ * timer may fire up to 256 ms late), so that most of that time is spent
+ * tearing them down.  The scan runs on CPU 0 (the unbound workqueues' CPU
+ * mask) and the teardown on CPU 1: a CPU busy tearing down may hold the
+ * scan back until it is done (a chunk's teardown has no scheduling
+ * point).  With the old order (cancel, then unlink) this crashed the
+ * stock kernel's VM in two runs out of two (mpcg_reassess() on a freed
+ * region); the debug kernel's VM has one CPU and no preemption, where the
+ * two cannot overlap.  The probe itself must then be rehomed.
+ */
+#define RACE_FILES	16
+#define RACE_SIZE	(25 * MiB)
+
+TEST_F_TIMEOUT(eng, destroy_during_owner_scan, 300)
+{
+	struct race_files rf = { self->dir, RACE_FILES, RACE_SIZE };
+	unsigned long long parent_id = cg_id(cg_parent);
+	struct mpcg_region_stat st;
+	struct mpcg_reassess r;
+	double t0, scan, first, last;
+	char path[PATH_MAX], mask[64];
+	int fds[RACE_FILES], i;
+	long dying0, dying, ncpu;
+	cpu_set_t cpus;
+
+	dying0 = cg_nr_dying(cg_parent);
+	ASSERT_LE(0, dying0);
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (ncpu >= 2 && read_file(WQ_CPUMASK, mask, sizeof(mask)) > 0) {
+		mask[strcspn(mask, "\n")] = '\0';
+		snprintf(wq_mask_saved, sizeof(wq_mask_saved), "%s", mask);
+		ASSERT_EQ(0, write_file(WQ_CPUMASK, "1"));
+	}
+	ASSERT_EQ(0, eng_mount(self, "proportional"));
+	rf.dir = self->dir;
+	ASSERT_EQ(0, cg_run(self->a->path, make_race_files, &rf));
+	for (i = 0; i < RACE_FILES; i++) {
+		snprintf(path, sizeof(path), "%s/f%d", self->dir, i);
+		fds[i] = open(path, O_RDONLY);
+		ASSERT_LE(0, fds[i]);
+		ASSERT_EQ(0, unlink(path));
+	}
+	path_join(self->path, sizeof(self->path), self->dir, "p");
+	ASSERT_LE(0, open_ctl(self));
+	ASSERT_EQ(0, mpcg_reassess(self->fd, &r));
+	ASSERT_EQ(MPCG_STATE_ASSESSED, r.state);
+	ASSERT_EQ(0, rmdir(self->a->path)) TH_LOG("rmdir a: %s", strerror(errno));
+	self->a->removed = 1;
+
+	/* The automatic reassessment is off: only the scan marks p pending. */
+	for (t0 = now();; usleep(10000)) {
+		ASSERT_EQ(0, mpcg_region_stat(self->fd, &st));
+		if (st.state == MPCG_STATE_PENDING)
+			break;
+		ASSERT_GT(25, now() - t0) TH_LOG("no scan for removed owners in 25 s");
+	}
+	scan = now();
+	EXPECT_EQ(self->a->id, st.owner_cgroup_id);
+	/* The next scan queues work, which must run on live regions only. */
+	ASSERT_EQ(0, mpcg_param_write("auto_reassess_ms", 300));
+	if (wq_mask_saved[0]) {
+		CPU_ZERO(&cpus);
+		CPU_SET(1, &cpus);
+		ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpus), &cpus));
+	}
+	while (now() < scan + 9.95)
+		usleep(5000);
+	first = now();
+	for (i = 0; i < RACE_FILES; i++)
+		close(fds[i]);
+	last = now();
+	if (wq_mask_saved[0]) {
+		for (i = 0; i < ncpu && i < CPU_SETSIZE; i++)
+			CPU_SET(i, &cpus);
+		sched_setaffinity(0, sizeof(cpus), &cpus);
+		write_file(WQ_CPUMASK, "%s", wq_mask_saved);
+		wq_mask_saved[0] = '\0';
+	}
+	TH_LOG("regions torn down from %.3f s to %.3f s after a scan",
+	       first - scan, last - scan);
+
+	/* That scan (at 10 s to 10.26 s) had p rehomed to the parent. */
+	for (t0 = now(); now() - t0 < 15; usleep(50000)) {
+		ASSERT_EQ(0, mpcg_region_stat(self->fd, &st));
+		if (st.owner_cgroup_id == parent_id &&
+		    st.state == MPCG_STATE_ASSESSED)
+			break;
+	}
+	EXPECT_EQ(parent_id, st.owner_cgroup_id);
+	EXPECT_EQ(MPCG_STATE_ASSESSED, st.state);
+	EXPECT_EQ(MiB, (long)st.resident_bytes);
+	dying = cg_wait_nr_dying(cg_parent, dying0, 20);
+	EXPECT_EQ(dying0, dying);
 }
 
 /*
