@@ -265,6 +265,17 @@ void mpcg_region_destroy(struct mpcg_region *r)
 {
 	unsigned int i;
 
+	/*
+	 * Off the global list before the work is cancelled: mpcg_scan_dying()
+	 * finds regions there and queues their work, which would otherwise
+	 * run on a freed region.  Once off the list nothing can queue it: the
+	 * region has no attachment and no open file left.  The work itself
+	 * takes mpcg_index_lock, so it is cancelled without holding it.
+	 */
+	mutex_lock(&mpcg_index_lock);
+	if (r->owner)
+		list_del(&r->node);
+	mutex_unlock(&mpcg_index_lock);
 	cancel_delayed_work_sync(&r->work);
 	if (r->owner)
 		trace_mpcg_region_destroy(mpcg_region_dev(r),
@@ -272,9 +283,8 @@ void mpcg_region_destroy(struct mpcg_region *r)
 					  r->owner->cgroup_id,
 					  mpcg_chunk_size(r), r->policy);
 	mpcg_chunks_destroy(r);
+	WARN_ON_ONCE(delayed_work_pending(&r->work));
 	mutex_lock(&mpcg_index_lock);
-	if (r->owner)
-		list_del(&r->node);
 	for (i = 0; i < MPCG_MAX_MEMBERS; i++) {
 		struct mpcg_member *m = r->members[i];
 

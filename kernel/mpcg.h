@@ -32,6 +32,14 @@
  *   mapping->i_mmap_rwsem   taken inside unmap_mapping_range()
  *   region->lock            spinlock: member slots, attachments, nr_attach
  *
+ * region->work (the automatic reassessment) takes region->reassess_lock and
+ * mpcg_index_lock, so it is never cancelled or flushed with either held.
+ * It is queued by changes made through the region's files and mappings and
+ * by mpcg_scan_dying(), which finds regions on mpcg_regions under
+ * mpcg_index_lock; mpcg_region_destroy() therefore takes the region off
+ * that list (under the lock) before cancelling the work, after which
+ * nothing can queue it again.
+ *
  * No region lock is ever held while copying to or from user memory: read()
  * and write() look a page up, take a reference (and for write() the page
  * lock, with page faults disabled as generic_perform_write() does), copy and

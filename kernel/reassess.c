@@ -42,6 +42,10 @@
 #include "mpcg.h"
 #include "trace.h"
 
+#ifdef MPCG_NO_TRACEPOINTS
+#define trace_mpcg_reassess_end_enabled()	false
+#endif
+
 unsigned int mpcg_auto_reassess_ms = 100;
 module_param_named(auto_reassess_ms, mpcg_auto_reassess_ms, uint, 0644);
 MODULE_PARM_DESC(auto_reassess_ms,
@@ -528,7 +532,7 @@ int mpcg_reassess(struct mpcg_region *r, u64 *moved)
 	struct mpcg_plan *p;
 	unsigned long gen;
 	unsigned int m;
-	u64 n = 0, t0;
+	u64 n = 0, t0 = 0;
 	int err;
 
 	p = kvzalloc(sizeof(*p), GFP_KERNEL | __GFP_NOWARN);
@@ -543,7 +547,9 @@ int mpcg_reassess(struct mpcg_region *r, u64 *moved)
 	p->owner = r->owner->slot;
 	spin_unlock(&r->lock);
 	p->policy = READ_ONCE(r->policy);
-	t0 = ktime_get_ns();
+	/* Only the end tracepoint's duration needs the clock. */
+	if (trace_mpcg_reassess_end_enabled())
+		t0 = ktime_get_ns();
 	trace_mpcg_reassess_start(mpcg_region_dev(r),
 				  mpcg_region_inode(r)->i_ino, p->policy,
 				  hweight64(p->active),
@@ -568,7 +574,13 @@ int mpcg_reassess(struct mpcg_region *r, u64 *moved)
 
 		if (!mb)
 			continue;
-		WRITE_ONCE(mb->fair, (p->fair[m] << r->chunk_shift) >> 32);
+		/*
+		 * 32.32 fixed point chunks to bytes: fair * 2^shift / 2^32,
+		 * exact for any region size (shifting left first wrapped
+		 * at 4 GiB).
+		 */
+		BUILD_BUG_ON(MPCG_CHUNK_SHIFT_MAX >= 32);
+		WRITE_ONCE(mb->fair, p->fair[m] >> (32 - r->chunk_shift));
 		WRITE_ONCE(mb->shortfall, err ? 0 : p->shortfall[m]);
 		r->shortfall += err ? 0 : p->shortfall[m];
 		if (p->shortfall[m])
@@ -600,10 +612,14 @@ int mpcg_reassess(struct mpcg_region *r, u64 *moved)
 		err = -EINTR;
 	else if (err == -EAGAIN)
 		err = 0;
-	trace_mpcg_reassess_end(mpcg_region_dev(r), mpcg_region_inode(r)->i_ino,
-				n, n * mpcg_chunk_size(r), ktime_get_ns() - t0,
-				(u64)r->shortfall * mpcg_chunk_size(r),
-				r->state, err);
+	/* Duration 0 if tracing was turned on during this reassessment. */
+	if (trace_mpcg_reassess_end_enabled())
+		trace_mpcg_reassess_end(mpcg_region_dev(r),
+					mpcg_region_inode(r)->i_ino, n,
+					n * mpcg_chunk_size(r),
+					t0 ? ktime_get_ns() - t0 : 0,
+					(u64)r->shortfall * mpcg_chunk_size(r),
+					r->state, err);
 	mutex_unlock(&r->reassess_lock);
 	kvfree(p);
 	if (moved)

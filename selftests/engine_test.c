@@ -12,6 +12,9 @@
  *  - that what each cgroup pays is really charged: its memory.current
  *    (less page cache) grew by that much since the cgroup was created;
  *  - the numbers of design.md's scenarios, to within one chunk.
+ * A few tests turn the automatic reassessment on to follow what it does by
+ * itself: auto_reassess, shortfall_retry_backoff (retries with backoff)
+ * and rmdir_owner (the periodic scan for removed owner cgroups).
  *
  * Runs as root in the test VM (tools/testing/vm-run), with mpcg.ko loaded
  * and the memory controller enabled in the root cgroup.  To run only some
@@ -50,11 +53,17 @@ FIXTURE_SETUP(eng)
 		       strerror(errno));
 }
 
+/* The unbound workqueues' CPU mask before a test changed it, or "". */
+static char wq_mask_saved[64];
+#define WQ_CPUMASK "/sys/devices/virtual/workqueue/cpumask"
+
 FIXTURE_TEARDOWN(eng)
 {
 	int i;
 
 	mpcg_kill_all();
+	if (wq_mask_saved[0])
+		write_file(WQ_CPUMASK, "%s", wq_mask_saved);
 	if (self->fd >= 0)
 		close(self->fd);
 	/* Reassessments never OOM-kill (not an EXPECT: runs after ASSERTs). */
@@ -468,6 +477,11 @@ TEST_F_TIMEOUT(eng, shortfall_at_limit, 300)
  * them all over and over (valid, sequence never going back); members of b
  * join, map and check everything, and leave; another process reassesses
  * all the time, so that chunks keep moving between a, b and c.
+ *
+ * Twice a second the test pauses the reassessing process, freezes a, b
+ * and c (cgroup.freeze on their parent: no task of theirs is inside a
+ * system call or fault then), reassesses and runs the whole checker,
+ * fewest moves included, and lets everything go again.
  */
 #define BLK		4096
 #define INTEG_SIZE	(16 * MiB)
@@ -483,6 +497,10 @@ struct integ {
 	volatile long joins;		/* b members that came and went */
 	volatile long reassessments;
 	volatile long moved;		/* chunks */
+	volatile long hold;		/* the reassessing process must pause */
+	volatile long hold_req;		/* which pause the test asks for */
+	volatile long hold_ack;		/* which pause it is in */
+	volatile long freezes;		/* bumped around each freeze */
 };
 
 /*
@@ -535,12 +553,14 @@ static double now(void)
 /*
  * Read block @i whole until it is valid (a concurrent write can tear a
  * read; the writer goes on, so that passes): its sequence, or -1 if it
- * stayed invalid for 5 seconds.
+ * stayed invalid for 5 seconds, not counting time the test's checks kept
+ * everybody frozen (*@freezes changed).
  */
-static long blk_read(int fd, const unsigned char *map, long i, uint64_t *buf)
+static long blk_read(int fd, const unsigned char *map, long i, uint64_t *buf,
+		     const volatile long *freezes)
 {
+	long seq, gen = 0;
 	double t0 = 0;
-	long seq;
 
 	for (;;) {
 		if (map)
@@ -550,9 +570,10 @@ static long blk_read(int fd, const unsigned char *map, long i, uint64_t *buf)
 		seq = blk_seq(buf, i);
 		if (seq >= 0)
 			return seq;
-		if (!t0)
+		if (!t0 || gen != *freezes) {
 			t0 = now();
-		else if (now() - t0 > 5) {
+			gen = *freezes;
+		} else if (now() - t0 > 5) {
 			fprintf(stderr, "# block %ld stays invalid: %#llx %#llx %#llx %#llx...\n",
 				i, (unsigned long long)buf[0],
 				(unsigned long long)buf[1],
@@ -614,7 +635,7 @@ static int integ_reader(void *arg)
 		return 10;
 	while (!x->stop) {
 		for (i = 0; i < INTEG_BLOCKS; i++) {
-			seq = blk_read(fd, NULL, i, buf);
+			seq = blk_read(fd, NULL, i, buf, &x->freezes);
 			if (seq < 0)
 				return 1;
 			if (seq < last[i]) {
@@ -646,7 +667,7 @@ static int integ_member(void *arg)
 	if (p == MAP_FAILED)
 		return 11;
 	for (i = 0; i < INTEG_BLOCKS; i++)
-		if (blk_read(-1, p, i, buf) < 0)
+		if (blk_read(-1, p, i, buf, &x->freezes) < 0)
 			return 1;
 	return 0;
 }
@@ -677,6 +698,14 @@ static int integ_reassess(void *arg)
 	if (fd < 0)
 		return 10;
 	while (!x->stop) {
+		if (x->hold) {
+			/* Paused for a check: say so until it is over. */
+			while (x->hold && !x->stop) {
+				x->hold_ack = x->hold_req;
+				usleep(1000);
+			}
+			continue;
+		}
 		if (mpcg_reassess(fd, &r)) {
 			fprintf(stderr, "# MPCG_IOC_REASSESS: %s\n", strerror(errno));
 			return 1;
@@ -739,16 +768,59 @@ static int any_exited(const pid_t *pids, int n)
 	return 0;
 }
 
+/*
+ * A check point: pause the reassessing process (pids[3]), freeze a, b
+ * and c, reassess and check everything.  Returns the number of problems
+ * (-1: the pause or the freeze failed).  Leaves nothing paused or frozen.
+ */
+static int integ_checkpoint(FIXTURE_DATA(eng) *self, struct integ *x,
+			    pid_t reassessor, long *moved)
+{
+	struct mpcg_reassess r;
+	long req = x->hold_req + 1;
+	int errs = -1, i;
+
+	x->hold_req = req;
+	x->hold = 1;
+	for (i = 0; i < 1000 && x->hold_ack != req; i++) {
+		if (any_exited(&reassessor, 1))
+			goto out;
+		usleep(1000);
+	}
+	if (x->hold_ack != req) {
+		fprintf(stderr, "# the reassessing process did not pause\n");
+		goto out;
+	}
+	x->freezes++;
+	if (cg_freeze(cg_parent, 1)) {
+		fprintf(stderr, "# cannot freeze a, b and c: %s\n", strerror(errno));
+		goto thaw;
+	}
+	errs = mpcg_reassess_check(self->fd, MPCG_CHECK_CHARGES, NULL, &r);
+	if (!errs)
+		*moved += r.chunks_moved;
+thaw:
+	if (cg_freeze(cg_parent, 0)) {
+		fprintf(stderr, "# cannot thaw a, b and c: %s\n", strerror(errno));
+		errs = -1;
+	}
+	x->freezes++;
+out:
+	x->hold = 0;
+	return errs;
+}
+
 TEST_F_TIMEOUT(eng, integrity_under_moves, 600)
 {
 	static const char * const what[] = { "writer", "reader", "churn",
 					     "reassess" };
+	long checks = 0, check_errors = 0, check_moved = 0;
+	double t0, last, secs = INTEG_SECONDS;
 	struct mpcg_reassess r;
 	struct mpcg_snap s;
 	struct integ *x;
-	double t0, secs = INTEG_SECONDS;
 	pid_t pids[4];
-	int i;
+	int i, errs;
 
 	x = mmap(NULL, sizeof(*x), PROT_READ | PROT_WRITE,
 		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -773,8 +845,21 @@ TEST_F_TIMEOUT(eng, integrity_under_moves, 600)
 	ASSERT_LT(0, pids[1]);
 	ASSERT_LT(0, pids[2]);
 	ASSERT_LT(0, pids[3]);
-	for (t0 = now(); now() - t0 < secs && !any_exited(pids, 4);)
+	for (t0 = last = now(); now() - t0 < secs && !any_exited(pids, 4);) {
 		usleep(20000);
+		if (now() - last < 0.5)
+			continue;
+		last = now();
+		errs = integ_checkpoint(self, x, pids[3], &check_moved);
+		checks++;
+		if (errs) {
+			TH_LOG("check point %ld: %d problems", checks, errs);
+			check_errors++;
+		}
+		/* The time the check took does not count. */
+		t0 += now() - last;
+		last = now();
+	}
 	x->stop = 1;
 	for (i = 0; i < 4; i++) {
 		int status = mpcg_wait(pids[i]);
@@ -785,6 +870,10 @@ TEST_F_TIMEOUT(eng, integrity_under_moves, 600)
 	}
 	TH_LOG("%ld writer passes, %ld reader passes, %ld joins of b, %ld reassessments moved %ld chunks",
 	       x->passes, x->reads, x->joins, x->reassessments, x->moved);
+	TH_LOG("%ld check points, frozen, moved %ld chunks", checks,
+	       check_moved);
+	EXPECT_LE(2, checks);
+	EXPECT_EQ(0, check_errors);
 	EXPECT_LE(2, x->passes);
 	EXPECT_LE(1, x->reads);
 	EXPECT_LE(1, x->joins);
@@ -1008,18 +1097,22 @@ TEST_F_TIMEOUT(eng, partial_munmap, 300)
 /*
  * A departed member's cgroup is removed, before (c) or after (b) the
  * reassessment that takes its chunks away: rmdir works, the accounting
- * stays right, and no charge is left behind in the parent.
+ * stays right, no charge is left behind in the parent, and both removed
+ * cgroups are freed (mpcg drops its reference once a member pays nothing:
+ * no zombie cgroup stays).
  */
 TEST_F_TIMEOUT(eng, rmdir_departed_member, 300)
 {
 	struct mpcg_worker wa, wb, wc;
 	struct mpcg_reassess r;
 	struct mpcg_snap s;
-	long parent_base, rest;
+	long parent_base, rest, dying0, dying;
 
 	ASSERT_EQ(0, cg_drain_stocks());
 	parent_base = cg_charge(cg_parent);
 	ASSERT_LE(0, parent_base);
+	dying0 = cg_nr_dying(cg_parent);
+	ASSERT_LE(0, dying0);
 	ASSERT_EQ(0, eng_mount(self, "proportional"));
 	ASSERT_EQ(0, mpcg_worker_start(&wa, self->a->path, "wa"));
 	ASSERT_EQ(0, mpcg_worker_start(&wb, self->b->path, "wb"));
@@ -1062,6 +1155,252 @@ TEST_F_TIMEOUT(eng, rmdir_departed_member, 300)
 	       (cg_charge(self->a->path) - self->a->base);
 	EXPECT_TRUE(near(rest, 0, MPCG_CHARGE_TOL))
 		TH_LOG("%.2fM charged to the parent outside a", MB(rest));
+
+	/* The region still exists: nothing of it pins removed c or b. */
+	dying = cg_wait_nr_dying(cg_parent, dying0, 20);
+	EXPECT_EQ(dying0, dying)
+		TH_LOG("%ld removed cgroups under the parent not freed after 20 s",
+		       dying - dying0);
+}
+
+/* The sum over a, b and c of what their charge grew by. */
+static long children_growth(void)
+{
+	long sum = 0;
+	int i;
+
+	for (i = 0; i < mpcg_ncgs; i++)
+		if (!mpcg_cgs[i].removed)
+			sum += cg_charge(mpcg_cgs[i].path) - mpcg_cgs[i].base;
+	return sum;
+}
+
+/*
+ * The owner's cgroup is removed while the file stays: a wrote it, b read
+ * half, both exited (the owner, a, pays it all), then a is removed with
+ * the automatic reassessment on.  mpcg's periodic scan for removed owners
+ * (every 10 s) marks the region changed; the reassessment that follows
+ * makes the nearest live ancestor, the test parent, the owner and moves
+ * a's chunks to it, and drops a's member, so removed a is freed.
+ * Unlinking the file gives every charge back.
+ */
+TEST_F_TIMEOUT(eng, rmdir_owner, 300)
+{
+	const struct mpcg_member_info *mp;
+	unsigned long long parent_id;
+	struct mpcg_worker wa, wb;
+	struct mpcg_reassess r;
+	struct mpcg_snap s;
+	long parent_base, rest, dying0, dying;
+	double t0;
+
+	parent_id = cg_id(cg_parent);
+	ASSERT_NE(0, parent_id);
+	ASSERT_EQ(0, cg_drain_stocks());
+	parent_base = cg_charge(cg_parent);
+	ASSERT_LE(0, parent_base);
+	dying0 = cg_nr_dying(cg_parent);
+	ASSERT_LE(0, dying0);
+	ASSERT_EQ(0, eng_mount(self, "proportional"));
+	ASSERT_EQ(0, mpcg_worker_start(&wa, self->a->path, "wa"));
+	ASSERT_EQ(0, mpcg_worker_start(&wb, self->b->path, "wb"));
+	ASSERT_NE(0, w_map_file(&wa, self->path, 16 * MiB, 16 * MiB, W_WRITE));
+	ASSERT_NE(0, w_map_file(&wb, self->path, 0, 8 * MiB, W_READ));
+	ASSERT_LE(0, open_ctl(self));
+	ASSERT_EQ(0, mpcg_reassess_check(self->fd, MPCG_CHECK_CHARGES, &s, &r));
+	EXPECT_TRUE(pays(&s, self->a, 12));
+	EXPECT_TRUE(pays(&s, self->b, 4));
+	mpcg_snap_free(&s);
+
+	/* Everybody exits, the file stays (our fd): the owner pays 16. */
+	ASSERT_EQ(0, w_exit(&wa));
+	ASSERT_EQ(0, w_exit(&wb));
+	ASSERT_EQ(0, mpcg_reassess_check(self->fd, MPCG_CHECK_CHARGES, &s, &r));
+	EXPECT_EQ(self->a->id, s.st.owner_cgroup_id);
+	EXPECT_TRUE(pays(&s, self->a, 16));
+	EXPECT_TRUE(pays(&s, self->b, 0));
+	mpcg_snap_free(&s);
+
+	/* a is removed; the automatic reassessment is on. */
+	ASSERT_EQ(0, mpcg_param_write("auto_reassess_ms", 100));
+	ASSERT_EQ(0, rmdir(self->a->path)) TH_LOG("rmdir a: %s", strerror(errno));
+	self->a->removed = 1;
+	/* Until the scan finds it, the owner's member keeps a (a zombie). */
+	EXPECT_EQ(dying0 + 1, cg_nr_dying(cg_parent));
+	for (t0 = now(); now() - t0 < 25; usleep(100000)) {
+		ASSERT_EQ(0, mpcg_snap_take(self->fd, &s));
+		if (s.st.owner_cgroup_id == parent_id &&
+		    s.st.state == MPCG_STATE_ASSESSED &&
+		    mpcg_snap_paid(&s, parent_id) == 16 * MiB)
+			break;
+		mpcg_snap_free(&s);
+	}
+	ASSERT_GT(25, now() - t0)
+		TH_LOG("the region is still owned by removed a after 25 s");
+	TH_LOG("the parent owns and pays for it %.1f s after rmdir", now() - t0);
+	EXPECT_EQ(0, mpcg_check_snap(&s, MPCG_CHECK_CHARGES));
+	mp = mpcg_snap_member(&s, parent_id);
+	ASSERT_NE(NULL, mp);
+	EXPECT_TRUE(mp->flags & MPCG_MEMBER_OWNER);
+	EXPECT_EQ(0, mp->nr_attachments);
+	EXPECT_EQ(16 * MiB, (long)mp->fair_share_bytes);
+	/* a's member is gone: it paid nothing and was not the owner. */
+	EXPECT_EQ(NULL, mpcg_snap_member(&s, self->a->id));
+	EXPECT_EQ(16, mpcg_snap_chunks_of(&s, parent_id));
+	mpcg_snap_free(&s);
+	/*
+	 * The parent itself is charged for it (the kernel reparented a's
+	 * charges at rmdir already; mpcg's move kept them there).
+	 */
+	ASSERT_EQ(0, cg_drain_stocks());
+	rest = cg_charge(cg_parent) - parent_base - children_growth();
+	EXPECT_TRUE(near(rest, 16 * MiB, MPCG_CHARGE_TOL))
+		TH_LOG("the parent's own charge grew by %.2fM, expected 16M",
+		       MB(rest));
+	/* Nothing pins removed a any more. */
+	dying = cg_wait_nr_dying(cg_parent, dying0, 20);
+	EXPECT_EQ(dying0, dying)
+		TH_LOG("%ld removed cgroups under the parent not freed after 20 s",
+		       dying - dying0);
+
+	/* Unlinked and closed: every charge back to where it was. */
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_EQ(0, unlink(self->path));
+	ASSERT_EQ(0, cg_drain_stocks());
+	rest = cg_charge(cg_parent) - parent_base - children_growth();
+	EXPECT_TRUE(near(rest, 0, MPCG_CHARGE_TOL))
+		TH_LOG("the parent is still charged %.2fM", MB(rest));
+	EXPECT_EQ(dying0, cg_nr_dying(cg_parent));
+}
+
+/* For cg_run(): make files f0..f<n-1> of @size each, allocated, and p. */
+struct race_files {
+	const char *dir;
+	int n;
+	long size;
+};
+
+static int make_race_files(void *arg)
+{
+	struct race_files *rf = arg;
+	char path[PATH_MAX];
+	int i, fd;
+
+	for (i = 0; i <= rf->n; i++) {
+		if (i < rf->n)
+			snprintf(path, sizeof(path), "%s/f%d", rf->dir, i);
+		else
+			snprintf(path, sizeof(path), "%s/p", rf->dir);
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0644);
+		if (fd < 0 || fallocate(fd, 0, 0, i < rf->n ? rf->size : CHUNK))
+			return 1;
+		close(fd);
+	}
+	return 0;
+}
+
+/*
+ * Regions whose owner's cgroup was removed are torn down right when the
+ * periodic scan for removed owners runs.  The scan queues the automatic
+ * reassessment of every region it finds; a region being torn down must
+ * not be found (it is taken off the list before its work is cancelled),
+ * else the work runs on freed memory: KASAN on the debug kernel, maybe a
+ * crash elsewhere.  The test finds when the scan runs (every 10 s, a
+ * probe region turns pending), and closes the last descriptors of 400 MiB
+ * of unlinked regions from just before the next scan until after it (its
+ * timer may fire up to 256 ms late), so that most of that time is spent
+ * tearing them down.  The scan runs on CPU 0 (the unbound workqueues' CPU
+ * mask) and the teardown on CPU 1: a CPU busy tearing down may hold the
+ * scan back until it is done (a chunk's teardown has no scheduling
+ * point).  With the old order (cancel, then unlink) this crashed the
+ * stock kernel's VM in two runs out of two (mpcg_reassess() on a freed
+ * region); the debug kernel's VM has one CPU and no preemption, where the
+ * two cannot overlap.  The probe itself must then be rehomed.
+ */
+#define RACE_FILES	16
+#define RACE_SIZE	(25 * MiB)
+
+TEST_F_TIMEOUT(eng, destroy_during_owner_scan, 300)
+{
+	struct race_files rf = { self->dir, RACE_FILES, RACE_SIZE };
+	unsigned long long parent_id = cg_id(cg_parent);
+	struct mpcg_region_stat st;
+	struct mpcg_reassess r;
+	double t0, scan, first, last;
+	char path[PATH_MAX], mask[64];
+	int fds[RACE_FILES], i;
+	long dying0, dying, ncpu;
+	cpu_set_t cpus;
+
+	dying0 = cg_nr_dying(cg_parent);
+	ASSERT_LE(0, dying0);
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (ncpu >= 2 && read_file(WQ_CPUMASK, mask, sizeof(mask)) > 0) {
+		mask[strcspn(mask, "\n")] = '\0';
+		snprintf(wq_mask_saved, sizeof(wq_mask_saved), "%s", mask);
+		ASSERT_EQ(0, write_file(WQ_CPUMASK, "1"));
+	}
+	ASSERT_EQ(0, eng_mount(self, "proportional"));
+	rf.dir = self->dir;
+	ASSERT_EQ(0, cg_run(self->a->path, make_race_files, &rf));
+	for (i = 0; i < RACE_FILES; i++) {
+		snprintf(path, sizeof(path), "%s/f%d", self->dir, i);
+		fds[i] = open(path, O_RDONLY);
+		ASSERT_LE(0, fds[i]);
+		ASSERT_EQ(0, unlink(path));
+	}
+	path_join(self->path, sizeof(self->path), self->dir, "p");
+	ASSERT_LE(0, open_ctl(self));
+	ASSERT_EQ(0, mpcg_reassess(self->fd, &r));
+	ASSERT_EQ(MPCG_STATE_ASSESSED, r.state);
+	ASSERT_EQ(0, rmdir(self->a->path)) TH_LOG("rmdir a: %s", strerror(errno));
+	self->a->removed = 1;
+
+	/* The automatic reassessment is off: only the scan marks p pending. */
+	for (t0 = now();; usleep(10000)) {
+		ASSERT_EQ(0, mpcg_region_stat(self->fd, &st));
+		if (st.state == MPCG_STATE_PENDING)
+			break;
+		ASSERT_GT(25, now() - t0) TH_LOG("no scan for removed owners in 25 s");
+	}
+	scan = now();
+	EXPECT_EQ(self->a->id, st.owner_cgroup_id);
+	/* The next scan queues work, which must run on live regions only. */
+	ASSERT_EQ(0, mpcg_param_write("auto_reassess_ms", 300));
+	if (wq_mask_saved[0]) {
+		CPU_ZERO(&cpus);
+		CPU_SET(1, &cpus);
+		ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpus), &cpus));
+	}
+	while (now() < scan + 9.95)
+		usleep(5000);
+	first = now();
+	for (i = 0; i < RACE_FILES; i++)
+		close(fds[i]);
+	last = now();
+	if (wq_mask_saved[0]) {
+		for (i = 0; i < ncpu && i < CPU_SETSIZE; i++)
+			CPU_SET(i, &cpus);
+		sched_setaffinity(0, sizeof(cpus), &cpus);
+		write_file(WQ_CPUMASK, "%s", wq_mask_saved);
+		wq_mask_saved[0] = '\0';
+	}
+	TH_LOG("regions torn down from %.3f s to %.3f s after a scan",
+	       first - scan, last - scan);
+
+	/* That scan (at 10 s to 10.26 s) had p rehomed to the parent. */
+	for (t0 = now(); now() - t0 < 15; usleep(50000)) {
+		ASSERT_EQ(0, mpcg_region_stat(self->fd, &st));
+		if (st.owner_cgroup_id == parent_id &&
+		    st.state == MPCG_STATE_ASSESSED)
+			break;
+	}
+	EXPECT_EQ(parent_id, st.owner_cgroup_id);
+	EXPECT_EQ(MPCG_STATE_ASSESSED, st.state);
+	EXPECT_EQ(MiB, (long)st.resident_bytes);
+	dying = cg_wait_nr_dying(cg_parent, dying0, 20);
+	EXPECT_EQ(dying0, dying);
 }
 
 /*
@@ -1278,6 +1617,119 @@ TEST_F_TIMEOUT(eng, auto_reassess, 300)
 	ASSERT_EQ(0, mpcg_reassess_check(self->fd, MPCG_CHECK_CHARGES, &s, &r));
 	EXPECT_TRUE(pays(&s, self->a, 16));
 	mpcg_snap_free(&s);
+}
+
+/*
+ * A shortfall with the automatic reassessment on: b's memory.max is below
+ * its share.  The reassessment that comes up short retries by itself 1 s
+ * later, then after 2 s, 4 s, ... (at most 64 s), never in a tight loop;
+ * meanwhile the region stays pending with the shortfall reported, and
+ * nobody is OOM-killed.  Once the limit is raised, the next retry, with no
+ * explicit reassessment, moves the rest: assessed, with every invariant
+ * and the fewest moves, as if it had been asked for.
+ */
+TEST_F_TIMEOUT(eng, shortfall_retry_backoff, 300)
+{
+	static const double delay[] = { 1, 2, 4, 8 };	/* HZ << backoff */
+	struct mpcg_snap before, s;
+	struct mpcg_region_stat st;
+	struct mpcg_worker wa, wb;
+	struct mpcg_reassess r;
+	double t[5];
+	__u64 n0;
+	int i;
+
+	ASSERT_EQ(0, eng_mount(self, "proportional"));
+	ASSERT_EQ(0, mpcg_worker_start(&wa, self->a->path, "wa"));
+	ASSERT_EQ(0, mpcg_worker_start(&wb, self->b->path, "wb"));
+	ASSERT_NE(0, w_map_file(&wa, self->path, 64 * MiB, 64 * MiB, W_WRITE));
+	ASSERT_LE(0, open_ctl(self));
+	ASSERT_EQ(0, mpcg_reassess_check(self->fd, MPCG_CHECK_CHARGES, NULL, &r));
+	ASSERT_EQ(0, cg_set_max(self->b->path, 16 * MiB));
+	ASSERT_NE(0, w_map_file(&wb, self->path, 0, 64 * MiB, W_READ));
+
+	/*
+	 * b touched it all while the automatic reassessment was off, so none
+	 * is queued.  With it on, this reassessment comes up short and
+	 * schedules the first retry.
+	 */
+	ASSERT_EQ(0, mpcg_param_write("auto_reassess_ms", 100));
+	ASSERT_EQ(0, mpcg_snap_take(self->fd, &before));
+	ASSERT_EQ(0, mpcg_reassess(self->fd, &r));
+	t[0] = now();
+	ASSERT_EQ(0, mpcg_snap_take(self->fd, &s));
+	/* Charges are compared at the end: that takes time, 1 s is short. */
+	EXPECT_EQ(0, mpcg_check_reassess(&before, &s, &r, MPCG_CHECK_PENDING));
+	EXPECT_EQ(MPCG_STATE_PENDING, r.state);
+	EXPECT_LT(0, (long)r.shortfall_bytes);
+	n0 = s.st.reassessments;
+	mpcg_snap_free(&before);
+	mpcg_snap_free(&s);
+
+	/* Three retries by themselves, each one twice as late as the last. */
+	for (i = 1; i <= 3; i++) {
+		for (;;) {
+			ASSERT_EQ(0, mpcg_region_stat(self->fd, &st));
+			if (st.reassessments >= n0 + i)
+				break;
+			ASSERT_GT(t[i - 1] + 1.5 * delay[i - 1] + 1.5, now())
+				TH_LOG("no retry %d within %.1f s of the last",
+				       i, 1.5 * delay[i - 1] + 1.5);
+			usleep(20000);
+		}
+		t[i] = now();
+		EXPECT_EQ(n0 + i, st.reassessments)
+			TH_LOG("%llu reassessments instead of 1 after %.2f s",
+			       (unsigned long long)(st.reassessments - n0 - i + 1),
+			       t[i] - t[i - 1]);
+		EXPECT_LE(0.9 * delay[i - 1], t[i] - t[i - 1])
+			TH_LOG("retry %d came %.2f s after the last, not %.0f s",
+			       i, t[i] - t[i - 1], delay[i - 1]);
+		EXPECT_EQ(MPCG_STATE_PENDING, st.state);
+		EXPECT_LT(0, (long)st.shortfall_bytes);
+	}
+	TH_LOG("retries %.2f s, %.2f s and %.2f s apart", t[1] - t[0],
+	       t[2] - t[1], t[3] - t[2]);
+	EXPECT_EQ(0, cg_read_key(self->b->path, "memory.events", "oom"));
+	EXPECT_EQ(0, cg_read_key(self->b->path, "memory.events", "oom_kill"));
+	EXPECT_LT(0, cg_read_key(self->b->path, "memory.events", "max"));
+	EXPECT_EQ(wb.pid, mpcg_worker_cmd(&wb, W_PING, 0, 0, 0, 0, 0, NULL));
+
+	/* The limit is raised: the next retry (8 s on) moves the rest. */
+	ASSERT_EQ(0, mpcg_snap_take(self->fd, &before));
+	ASSERT_EQ(n0 + 3, before.st.reassessments);
+	ASSERT_EQ(0, cg_set_max(self->b->path, -1));
+	for (;;) {
+		ASSERT_EQ(0, mpcg_region_stat(self->fd, &st));
+		if (st.state == MPCG_STATE_ASSESSED)
+			break;
+		ASSERT_GT(t[3] + 1.5 * delay[3] + 1.5, now())
+			TH_LOG("not assessed %.1f s after the last retry",
+			       now() - t[3]);
+		usleep(50000);
+	}
+	t[4] = now();
+	TH_LOG("assessed by itself %.2f s after the last retry", t[4] - t[3]);
+	EXPECT_LE(0.9 * delay[3], t[4] - t[3]);
+	ASSERT_EQ(0, mpcg_snap_take(self->fd, &s));
+	/* That retry, checked as if it were an explicit reassessment. */
+	memset(&r, 0, sizeof(r));
+	r.state = s.st.state;
+	r.chunks_moved = s.st.chunks_moved - before.st.chunks_moved;
+	r.bytes_moved = s.st.bytes_moved - before.st.bytes_moved;
+	r.shortfall_bytes = s.st.shortfall_bytes;
+	EXPECT_EQ(0, mpcg_check_reassess(&before, &s, &r, MPCG_CHECK_CHARGES));
+	EXPECT_TRUE(pays(&s, self->a, 32));
+	EXPECT_TRUE(pays(&s, self->b, 32));
+	mpcg_snap_free(&before);
+	mpcg_snap_free(&s);
+
+	/* Assessed, nothing changes: no more retries. */
+	usleep(1500000);
+	ASSERT_EQ(0, mpcg_region_stat(self->fd, &st));
+	EXPECT_EQ(n0 + 4, st.reassessments);
+	EXPECT_EQ(MPCG_STATE_ASSESSED, st.state);
+	EXPECT_EQ(0, cg_read_key(self->b->path, "memory.events", "oom_kill"));
 }
 
 /* Truncate and hole punch free chunks; the rest is shared again. */

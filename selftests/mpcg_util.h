@@ -588,6 +588,64 @@ static inline void cg_drain_remove(void)
 	cg_scratch[0] = '\0';
 }
 
+/* Freeze (@on 1) or thaw (0) @cg and its descendants; wait until done. */
+static inline int cg_freeze(const char *cg, int on)
+{
+	char p[PATH_MAX + 32], buf[256];
+	int i;
+
+	snprintf(p, sizeof(p), "%s/cgroup.freeze", cg);
+	if (write_file(p, "%d", on))
+		return -1;
+	snprintf(p, sizeof(p), "%s/cgroup.events", cg);
+	for (i = 0; i < 3000; i++) {
+		if (read_file(p, buf, sizeof(buf)) < 0)
+			return -1;
+		if (strstr(buf, on ? "frozen 1" : "frozen 0"))
+			return 0;
+		usleep(10000);
+	}
+	errno = ETIMEDOUT;
+	return -1;
+}
+
+/* Removed descendants of @cg that are not freed yet (zombie cgroups). */
+static inline long cg_nr_dying(const char *cg)
+{
+	return cg_read_key(cg, "cgroup.stat", "nr_dying_descendants");
+}
+
+/*
+ * Wait up to @seconds for @cg's nr_dying_descendants to come down to
+ * @want; returns the last value read (-1 if unreadable).  A removed memory
+ * cgroup is freed once nothing holds a reference to it: mpcg's members
+ * (the point of the wait), but also the page cache it was first to fault
+ * (the test programs and libraries, over 9p) and the per-cpu charge
+ * caches.  Those two are not mpcg's, so after the first second, each
+ * second drains the caches and asks @cg's memory.reclaim for its page
+ * cache (a chunk's pages are not on an LRU list: reclaim never takes
+ * them, nor does it drop a reference that mpcg holds).
+ */
+static inline long cg_wait_nr_dying(const char *cg, long want, int seconds)
+{
+	char p[PATH_MAX + 32];
+	long n = -1;
+	int i;
+
+	snprintf(p, sizeof(p), "%s/memory.reclaim", cg);
+	for (i = 0; i <= seconds * 10; i++) {
+		n = cg_nr_dying(cg);
+		if (n <= want)
+			break;
+		if (i && i % 10 == 0) {
+			cg_drain_stocks();
+			write_file(p, "%ld", 64 * MiB);
+		}
+		usleep(100000);
+	}
+	return n;
+}
+
 /*
  * The cgroups of one test, under cg_parent: their id, and their charge
  * (cg_charge()) when they were created, against which the checker compares
