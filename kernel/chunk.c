@@ -774,8 +774,10 @@ void mpcg_chunks_destroy(struct mpcg_region *r)
 	struct mpcg_chunk *chunk;
 	unsigned long ci;
 
-	xa_for_each(&r->chunks, ci, chunk)
+	xa_for_each(&r->chunks, ci, chunk) {
 		mpcg_chunk_remove(r, ci, chunk, MPCG_NO_UNMAP);
+		cond_resched();
+	}
 	xa_destroy(&r->chunks);
 }
 

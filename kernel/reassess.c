@@ -42,10 +42,6 @@
 #include "mpcg.h"
 #include "trace.h"
 
-#ifdef MPCG_NO_TRACEPOINTS
-#define trace_mpcg_reassess_end_enabled()	false
-#endif
-
 unsigned int mpcg_auto_reassess_ms = 100;
 module_param_named(auto_reassess_ms, mpcg_auto_reassess_ms, uint, 0644);
 MODULE_PARM_DESC(auto_reassess_ms,

@@ -41,6 +41,7 @@ static inline void trace_mpcg_reassess_end(u32 dev, u64 ino,
 					   u64 ns, u64 shortfall, u32 state,
 					   s32 result) {}
 static inline bool trace_mpcg_chunk_move_enabled(void) { return false; }
+static inline bool trace_mpcg_reassess_end_enabled(void) { return false; }
 #endif
 #else /* !MPCG_NO_TRACEPOINTS */
 
