@@ -47,17 +47,7 @@ static void abi_cleanup(FIXTURE_DATA(abi) *self)
 	if (self->dev >= 0)
 		close(self->dev);
 	self->fd = self->dev = -1;
-	if (self->dir[0]) {
-		if (umount2(self->dir, 0))
-			umount2(self->dir, MNT_DETACH);
-		rmdir(self->dir);
-		self->dir[0] = '\0';
-	}
-	cg_parent_remove();
-	cg_drain_remove();
-	if (self->old_auto >= 0)
-		mpcg_param_write("auto_reassess_ms", self->old_auto);
-	self->old_auto = -1;
+	mpcg_engine_teardown(self->dir, &self->old_auto);
 }
 
 /* The harness runs no teardown after a failed setup: clean up first. */

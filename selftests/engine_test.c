@@ -74,15 +74,7 @@ FIXTURE_TEARDOWN(eng)
 				mpcg_cgs[i].name);
 			_metadata->passed = 0;
 		}
-	if (self->dir[0]) {
-		if (umount2(self->dir, 0))
-			umount2(self->dir, MNT_DETACH);
-		rmdir(self->dir);
-	}
-	cg_parent_remove();
-	cg_drain_remove();
-	if (self->old_auto >= 0)
-		mpcg_param_write("auto_reassess_ms", self->old_auto);
+	mpcg_engine_teardown(self->dir, &self->old_auto);
 }
 
 static int eng_mount(FIXTURE_DATA(eng) *self, const char *policy)

@@ -111,17 +111,7 @@ static void lib_cleanup(FIXTURE_DATA(lib) *self)
 	if (self->fd >= 0)
 		close(self->fd);
 	self->fd = -1;
-	if (self->dir[0]) {
-		if (umount2(self->dir, 0))
-			umount2(self->dir, MNT_DETACH);
-		rmdir(self->dir);
-		self->dir[0] = '\0';
-	}
-	cg_parent_remove();
-	cg_drain_remove();
-	if (self->old_auto >= 0)
-		mpcg_param_write("auto_reassess_ms", self->old_auto);
-	self->old_auto = -1;
+	mpcg_engine_teardown(self->dir, &self->old_auto);
 }
 
 /* The harness runs no teardown after a failed setup: clean up first. */

@@ -711,6 +711,27 @@ static inline long mpcg_engine_setup(struct mpcg_cg **a, struct mpcg_cg **b,
 	return -1;
 }
 
+/*
+ * The common end of the engine tests, after their workers are gone and
+ * their files closed: unmount @dir (lazily if still busy) and remove it,
+ * remove the test cgroups, and put back auto_reassess_ms (*@old_auto, if
+ * not -1; it becomes -1).
+ */
+static inline void mpcg_engine_teardown(char *dir, long *old_auto)
+{
+	if (dir[0]) {
+		if (umount2(dir, 0))
+			umount2(dir, MNT_DETACH);
+		rmdir(dir);
+		dir[0] = '\0';
+	}
+	cg_parent_remove();
+	cg_drain_remove();
+	if (*old_auto >= 0)
+		mpcg_param_write("auto_reassess_ms", *old_auto);
+	*old_auto = -1;
+}
+
 /* A printable name for a cgroup id. */
 static inline const char *mpcg_cg_name(unsigned long long id)
 {

@@ -905,26 +905,6 @@ static pid_t spawn(int w)
 	return pid;
 }
 
-static int freeze(int on)
-{
-	char p[PATH_MAX + 32], buf[256];
-	int i;
-
-	snprintf(p, sizeof(p), "%s/cgroup.freeze", cg_parent);
-	if (write_file(p, "%d", on))
-		return -1;
-	snprintf(p, sizeof(p), "%s/cgroup.events", cg_parent);
-	for (i = 0; i < 3000; i++) {
-		if (read_file(p, buf, sizeof(buf)) < 0)
-			return -1;
-		if (strstr(buf, on ? "frozen 1" : "frozen 0"))
-			return 0;
-		usleep(10000);
-	}
-	errno = ETIMEDOUT;
-	return -1;
-}
-
 static int fault_which;		/* MPCG_FAULT_SLAB | MPCG_FAULT_PAGE */
 static int fault_percent = 2;
 
@@ -950,7 +930,7 @@ static void checkpoint(const char *when, int frozen_already)
 
 	if (fault_mode && fault_enable(0))
 		check_errors++;
-	if (!frozen_already && freeze(1)) {
+	if (!frozen_already && cg_freeze(cg_parent, 1)) {
 		printf("# %s: cannot freeze the workers: %s\n", when,
 		       strerror(errno));
 		check_errors++;
@@ -1013,7 +993,7 @@ static void checkpoint(const char *when, int frozen_already)
 	if (old >= 0)
 		mpcg_set_auto_reassess(old);
 	checks++;
-	if (!frozen_already && freeze(0)) {
+	if (!frozen_already && cg_freeze(cg_parent, 0)) {
 		printf("# %s: cannot thaw the workers: %s\n", when,
 		       strerror(errno));
 		check_errors++;
