@@ -329,7 +329,7 @@ static long mpcg_ioc_set_policy(struct file *file, struct mpcg_region *r,
 		return err;
 	if (sp.flags || sp.reserved || sp.policy >= MPCG_NR_POLICIES)
 		return -EINVAL;
-	if (!inode_owner_or_capable(file_mnt_user_ns(file), file_inode(file)))
+	if (!inode_owner_or_capable(mpcg_file_idmap(file), file_inode(file)))
 		return -EPERM;
 	return mpcg_set_policy(r, sp.policy);
 }

@@ -75,7 +75,7 @@ static int mpcg_mmap(struct file *file, struct vm_area_struct *vma)
 	vma->vm_private_data = a;
 	vma->vm_ops = &mpcg_vm_ops;
 	/* Lets the fault handler map a whole chunk (mpcg_map_chunk()). */
-	vma->vm_flags |= VM_MIXEDMAP;
+	mpcg_vm_flags_set(vma, VM_MIXEDMAP);
 	file_accessed(file);
 	return 0;
 }
@@ -95,6 +95,14 @@ static struct mpcg_attachment *mpcg_file_attachment(struct file *file)
 		a = READ_ONCE(file->private_data);
 	}
 	return a;
+}
+
+static int mpcg_open(struct inode *inode, struct file *file)
+{
+	/* O_DIRECT where tmpfs takes it: I/O is the same, buffered. */
+	if (MPCG_CAN_ODIRECT)
+		file->f_mode |= FMODE_CAN_ODIRECT;
+	return generic_file_open(inode, file);
 }
 
 static int mpcg_release(struct inode *inode, struct file *file)
@@ -293,23 +301,24 @@ const struct file_operations mpcg_file_operations = {
 	.read_iter	= mpcg_read_iter,
 	.write_iter	= mpcg_write_iter,
 	.mmap		= mpcg_mmap,
+	.open		= mpcg_open,
 	.release	= mpcg_release,
 	.unlocked_ioctl	= mpcg_region_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.fsync		= noop_fsync,
-	.splice_read	= generic_file_splice_read,
+	.splice_read	= mpcg_splice_read,
 	.splice_write	= iter_file_splice_write,
 	.llseek		= mpcg_llseek,
 	.fallocate	= mpcg_fallocate,
 };
 
-static int mpcg_setattr(struct user_namespace *mnt_userns,
+static int mpcg_setattr(struct mpcg_idmap *idmap,
 			struct dentry *dentry, struct iattr *attr)
 {
 	struct inode *inode = d_inode(dentry);
 	int err;
 
-	err = setattr_prepare(mnt_userns, dentry, attr);
+	err = setattr_prepare(idmap, dentry, attr);
 	if (err)
 		return err;
 
@@ -319,23 +328,21 @@ static int mpcg_setattr(struct user_namespace *mnt_userns,
 		i_size_write(inode, attr->ia_size);
 		if (attr->ia_size < oldsize)
 			mpcg_region_truncate(mpcg_region(inode), attr->ia_size);
-		if (!(attr->ia_valid & (ATTR_CTIME | ATTR_MTIME))) {
-			inode->i_ctime = current_time(inode);
-			inode->i_mtime = inode->i_ctime;
-		}
+		if (!(attr->ia_valid & (ATTR_CTIME | ATTR_MTIME)))
+			mpcg_inode_touch(inode, NULL);
 	}
-	setattr_copy(mnt_userns, inode, attr);
+	setattr_copy(idmap, inode, attr);
 	return 0;
 }
 
-static int mpcg_getattr(struct user_namespace *mnt_userns,
+static int mpcg_getattr(struct mpcg_idmap *idmap,
 			const struct path *path, struct kstat *stat,
 			u32 request_mask, unsigned int query_flags)
 {
 	struct inode *inode = d_inode(path->dentry);
 	struct mpcg_region *r = mpcg_region(inode);
 
-	generic_fillattr(mnt_userns, inode, stat);
+	mpcg_fillattr(idmap, request_mask, inode, stat);
 	/* st_blocks counts resident chunks, in 512-byte units. */
 	stat->blocks = (u64)atomic_long_read(&r->nr_chunks) <<
 		       (r->chunk_shift - 9);

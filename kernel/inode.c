@@ -75,10 +75,8 @@ struct inode *mpcg_get_inode(struct super_block *sb, const struct inode *dir,
 
 	inode->i_ino = get_next_ino();
 	/* From here on, evicting the inode gives its count back. */
-	inode_init_owner(&init_user_ns, inode, dir, mode);
-	inode->i_atime = current_time(inode);
-	inode->i_mtime = inode->i_atime;
-	inode->i_ctime = inode->i_atime;
+	inode_init_owner(MPCG_NOP_IDMAP, inode, dir, mode);
+	mpcg_inode_set_atime(inode, mpcg_inode_touch(inode, NULL));
 
 	switch (mode & S_IFMT) {
 	case S_IFREG:
@@ -107,7 +105,7 @@ struct inode *mpcg_get_inode(struct super_block *sb, const struct inode *dir,
 	return inode;
 }
 
-static int mpcg_mknod(struct user_namespace *mnt_userns, struct inode *dir,
+static int mpcg_mknod(struct mpcg_idmap *idmap, struct inode *dir,
 		      struct dentry *dentry, umode_t mode, dev_t dev)
 {
 	struct inode *inode = mpcg_get_inode(dir->i_sb, dir, mode, dev);
@@ -117,28 +115,27 @@ static int mpcg_mknod(struct user_namespace *mnt_userns, struct inode *dir,
 	d_instantiate(dentry, inode);
 	dget(dentry);	/* pinned in the dcache, as in ramfs */
 	dir->i_size += MPCG_DIRENT_SIZE;
-	dir->i_mtime = current_time(dir);
-	dir->i_ctime = dir->i_mtime;
+	mpcg_inode_touch(dir, NULL);
 	return 0;
 }
 
-static int mpcg_create(struct user_namespace *mnt_userns, struct inode *dir,
+static int mpcg_create(struct mpcg_idmap *idmap, struct inode *dir,
 		       struct dentry *dentry, umode_t mode, bool excl)
 {
-	return mpcg_mknod(mnt_userns, dir, dentry, mode | S_IFREG, 0);
+	return mpcg_mknod(idmap, dir, dentry, mode | S_IFREG, 0);
 }
 
-static int mpcg_mkdir(struct user_namespace *mnt_userns, struct inode *dir,
+static int mpcg_mkdir(struct mpcg_idmap *idmap, struct inode *dir,
 		      struct dentry *dentry, umode_t mode)
 {
-	int err = mpcg_mknod(mnt_userns, dir, dentry, mode | S_IFDIR, 0);
+	int err = mpcg_mknod(idmap, dir, dentry, mode | S_IFDIR, 0);
 
 	if (!err)
 		inc_nlink(dir);
 	return err;
 }
 
-static int mpcg_symlink(struct user_namespace *mnt_userns, struct inode *dir,
+static int mpcg_symlink(struct mpcg_idmap *idmap, struct inode *dir,
 			struct dentry *dentry, const char *symname)
 {
 	size_t len = strlen(symname) + 1;
@@ -158,12 +155,11 @@ static int mpcg_symlink(struct user_namespace *mnt_userns, struct inode *dir,
 	d_instantiate(dentry, inode);
 	dget(dentry);
 	dir->i_size += MPCG_DIRENT_SIZE;
-	dir->i_mtime = current_time(dir);
-	dir->i_ctime = dir->i_mtime;
+	mpcg_inode_touch(dir, NULL);
 	return 0;
 }
 
-static int mpcg_tmpfile(struct user_namespace *mnt_userns, struct inode *dir,
+static int mpcg_tmpfile(struct mpcg_idmap *idmap, struct inode *dir,
 			struct file *file, umode_t mode)
 {
 	struct inode *inode;
@@ -214,7 +210,7 @@ static int mpcg_rmdir(struct inode *dir, struct dentry *dentry)
 }
 
 /* Leave a whiteout (a 0/0 character device) where @old_dentry was. */
-static int mpcg_whiteout(struct user_namespace *mnt_userns,
+static int mpcg_whiteout(struct mpcg_idmap *idmap,
 			 struct inode *old_dir, struct dentry *old_dentry)
 {
 	struct dentry *whiteout;
@@ -223,7 +219,7 @@ static int mpcg_whiteout(struct user_namespace *mnt_userns,
 	whiteout = d_alloc(old_dentry->d_parent, &old_dentry->d_name);
 	if (!whiteout)
 		return -ENOMEM;
-	err = mpcg_mknod(mnt_userns, old_dir, whiteout,
+	err = mpcg_mknod(idmap, old_dir, whiteout,
 			 S_IFCHR | WHITEOUT_MODE, WHITEOUT_DEV);
 	dput(whiteout);
 	if (err)
@@ -233,7 +229,7 @@ static int mpcg_whiteout(struct user_namespace *mnt_userns,
 	return 0;
 }
 
-static int mpcg_rename(struct user_namespace *mnt_userns,
+static int mpcg_rename(struct mpcg_idmap *idmap,
 		       struct inode *old_dir, struct dentry *old_dentry,
 		       struct inode *new_dir, struct dentry *new_dentry,
 		       unsigned int flags)
@@ -250,7 +246,7 @@ static int mpcg_rename(struct user_namespace *mnt_userns,
 	if (!simple_empty(new_dentry))
 		return -ENOTEMPTY;
 	if (flags & RENAME_WHITEOUT) {
-		err = mpcg_whiteout(mnt_userns, old_dir, old_dentry);
+		err = mpcg_whiteout(idmap, old_dir, old_dentry);
 		if (err)
 			return err;
 	}
@@ -266,11 +262,7 @@ static int mpcg_rename(struct user_namespace *mnt_userns,
 	}
 	old_dir->i_size -= MPCG_DIRENT_SIZE;
 	new_dir->i_size += MPCG_DIRENT_SIZE;
-	old_dir->i_ctime = current_time(old_dir);
-	old_dir->i_mtime = old_dir->i_ctime;
-	new_dir->i_ctime = old_dir->i_ctime;
-	new_dir->i_mtime = old_dir->i_ctime;
-	inode->i_ctime = old_dir->i_ctime;
+	mpcg_inode_set_ctime(inode, mpcg_inode_touch(old_dir, new_dir));
 	return 0;
 }
 

@@ -68,6 +68,8 @@
 #include <linux/xarray.h>
 #include <uapi/linux/mpcg.h>
 
+#include "compat.h"
+
 #define MPCG_CHUNK_SHIFT_MIN	16	/* 64 KiB */
 #define MPCG_CHUNK_SHIFT_MAX	21	/* 2 MiB */
 #define MPCG_CHUNK_SHIFT_DEF	21
@@ -253,6 +255,24 @@ static inline struct inode *mpcg_region_inode(struct mpcg_region *r)
 static inline struct mpcg_sb_info *MPCG_SB(struct super_block *sb)
 {
 	return sb->s_fs_info;
+}
+
+/*
+ * Set ctime and mtime of @inode (and of @also, if not NULL) to one "now",
+ * and return it.
+ */
+static inline struct timespec64 mpcg_inode_touch(struct inode *inode,
+						 struct inode *also)
+{
+	struct timespec64 now = current_time(inode);
+
+	mpcg_inode_set_ctime(inode, now);
+	mpcg_inode_set_mtime(inode, now);
+	if (also) {
+		mpcg_inode_set_ctime(also, now);
+		mpcg_inode_set_mtime(also, now);
+	}
+	return now;
 }
 
 /* How the tracepoints and /dev/mpcg name a region: st_dev and st_ino. */
