@@ -2343,12 +2343,7 @@ TEST_F(fsm, bad_calls)
 	EXPECT_EQ(200, lseek(fd, 100, SEEK_END));
 	close(fd);
 	EXPECT_EQ(100, file_size(P(d, "f")));
-	/* O_DIRECT: what tmpfs answers, whatever it is. */
-	fd = open(P(d, "f"), O_RDWR | O_DIRECT);
-	EXPECT_EQ(-1, fd);
-	EXPECT_EQ(EINVAL, errno);
-	if (fd >= 0)
-		close(fd);
+	/* O_DIRECT: see the odirect test. */
 	/* O_APPEND, and O_TRUNC that frees. */
 	fd = open(P(d, "f"), O_WRONLY | O_APPEND);
 	ASSERT_LE(0, fd);
@@ -2668,6 +2663,84 @@ TEST_F(fsm, seek_data_hole)
 	EXPECT_EQ(-1, lseek(fd, size, SEEK_HOLE));
 	EXPECT_EQ(ENXIO, errno);
 	close(fd);
+}
+
+/*
+ * Whether a fresh tmpfs of this kernel lets a file be opened with O_DIRECT:
+ * 0 if it does, else the errno (EINVAL before 6.6, which added buffered
+ * I/O for O_DIRECT to tmpfs).
+ */
+static int tmpfs_odirect(void)
+{
+	char dir[] = "/tmp/fssem-odirect-XXXXXX", path[64];
+	int err = -1, fd;
+
+	if (!mkdtemp(dir))
+		return -1;
+	if (!mount("tmpfs", dir, "tmpfs", 0, "size=1M")) {
+		snprintf(path, sizeof(path), "%s/f", dir);
+		fd = open(path, O_RDWR | O_CREAT | O_DIRECT, 0644);
+		err = fd < 0 ? errno : 0;
+		if (fd >= 0)
+			close(fd);
+		umount(dir);
+	}
+	rmdir(dir);
+	return err;
+}
+
+/*
+ * O_DIRECT, on open() and by fcntl(F_SETFL): what tmpfs of this kernel
+ * answers.  Where it is accepted, I/O through the descriptor is ordinary
+ * (buffered) I/O with the same data as without it.
+ */
+TEST_F(fsm, odirect)
+{
+	const char *d = self->dir;
+	int want = tmpfs_odirect();
+	unsigned char *buf;
+	int fd, fd2, i;
+
+	ASSERT_LE(0, want);
+	ASSERT_EQ(0, posix_memalign((void **)&buf, PG, 2 * PG));
+	fd = open(P(d, "f"), O_RDWR | O_CREAT | O_DIRECT, 0644);
+	if (want) {
+		EXPECT_EQ(-1, fd);
+		EXPECT_EQ(want, errno);
+		/* Not on an open descriptor either, and it stays as it was. */
+		fd = open(P(d, "f"), O_RDWR | O_CREAT, 0644);
+		ASSERT_LE(0, fd);
+		EXPECT_EQ(-1, fcntl(fd, F_SETFL, O_DIRECT));
+		EXPECT_EQ(want, errno);
+		EXPECT_EQ(0, fcntl(fd, F_GETFL) & O_DIRECT);
+		close(fd);
+		free(buf);
+		return;
+	}
+	TH_LOG("tmpfs on this kernel accepts O_DIRECT");
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(O_DIRECT, fcntl(fd, F_GETFL) & O_DIRECT);
+	for (i = 0; i < 2 * PG; i++)
+		buf[i] = i * 7 + 1;
+	EXPECT_EQ(2 * PG, pwrite(fd, buf, 2 * PG, PG));
+	/* Unaligned too: tmpfs does buffered I/O for O_DIRECT. */
+	EXPECT_EQ(3, pwrite(fd, "abc", 3, 1));
+	fd2 = open(P(d, "f"), O_RDWR);
+	ASSERT_LE(0, fd2);
+	EXPECT_EQ(0, fcntl(fd2, F_SETFL, O_DIRECT));
+	EXPECT_EQ(O_DIRECT, fcntl(fd2, F_GETFL) & O_DIRECT);
+	memset(buf, 0, 2 * PG);
+	EXPECT_EQ(2 * PG, pread(fd2, buf, 2 * PG, PG));
+	for (i = 0; i < 2 * PG; i++)
+		if (buf[i] != (unsigned char)(i * 7 + 1))
+			break;
+	EXPECT_EQ(2 * PG, i);
+	EXPECT_EQ(3 * PG, file_size(P(d, "f")));
+	EXPECT_EQ(4, pread(fd2, buf, 4, 0));
+	EXPECT_EQ(0, memcmp(buf, "\0abc", 4));
+	close(fd2);
+	close(fd);
+	free(buf);
 }
 
 /*
