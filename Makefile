@@ -2,26 +2,43 @@
 #
 # mpcg: multi-process control groups for shared memory.
 #
-#   make              build mpcg.ko (against KDIR), the tools and the selftests
-#   make deps         install the Debian packages the project needs (every
-#                     target that needs them runs it; quiet when all is there)
+#   make              build mpcg.ko (for KVER), the tools and the selftests
+#   make deps         install the Debian packages the project needs and fetch
+#                     the 6.12 kernel into the cache (tools/deps); the README's
+#                     commands and CI run it, plain builds do not
 #   make demo         boot the test VM and show two cgroups sharing a file
-#   make check        boot the test VM and run the runner tests and selftests
-#   make check-debug  the same on a KASAN/lockdep/kmemleak/UBSAN kernel, plus
-#                     a 60 s stress run and the fault-injection runs
+#   make check        the host tests, then the selftests in one VM per kernel
+#                     series (both, unless KVER= or KDIR= is given)
+#   make check-debug  the same on a KASAN/lockdep/kmemleak/UBSAN kernel built
+#                     from that series' linux-source, plus a 60 s stress run
+#                     and the fault-injection runs (KVER=, default 6.1)
 #   make stress       [SECONDS=600] the stress run alone (docs/testing.md)
 #   make clean
 #
-# KDIR defaults to the running kernel's build directory if it exists, else
-# the newest installed Debian headers (tools/kdir).
+# KVER picks the kernel series: 6.1 (Debian 12's linux-image-amd64, the
+# default) or 6.12 (bookworm-backports, unpacked in the cache by make deps);
+# tools/kernels says where each one's headers, image and modules are.
+# KDIR=<kernel build directory> builds against other headers instead.
 
-KDIR ?= $(shell tools/kdir 2>/dev/null)
+KVERS := $(shell tools/kernels list)
+KVER ?= 6.1
+ifeq ($(filter $(KVER),$(KVERS)),)
+$(error KVER=$(KVER) is not a supported kernel series (one of: $(KVERS)))
+endif
+KDIR ?= $(shell tools/kernels kdir $(KVER) 2>/dev/null)
+# make check runs every series unless one was asked for.
+ifeq ($(origin KVER)$(origin KDIR),filefile)
+CHECK_KVERS := $(KVERS)
+else
+CHECK_KVERS := $(KVER)
+endif
 BUILD := build
+KMOD := $(BUILD)/kernel-$(KVER)
 KSFT_INC := $(BUILD)/ksft-include
 SELFTESTS := fs_test engine_test engine_abi_test fs_semantics_test fsx_test shm_test fuzz_test perm_test
 SELFTEST_BINS := $(addprefix $(BUILD)/selftests/,$(SELFTESTS))
 USER_CFLAGS := -O2 -g -Wall -Wextra -Werror $(CFLAGS)
-VM_RUN := tools/testing/vm-run
+VM_RUN := tools/testing/vm-run --kver $(KVER)
 
 .PHONY: all module selftests deps check check-debug demo clean
 .PHONY: tools install uninstall check-host tools-force
@@ -31,11 +48,12 @@ all: module selftests tools
 deps:
 	@tools/deps
 
-module: deps
-	@if [ -z "$(KDIR)" ]; then echo "no kernel headers found: run 'make deps'" >&2; exit 1; fi
-	@tools/build-module $(KDIR) $(BUILD)/kernel
+# "+": build-module's make takes part in this make's jobserver (make -jN).
+module:
+	@if [ -z "$(KDIR)" ]; then echo "no kernel headers for KVER=$(KVER): run 'make deps'" >&2; exit 1; fi
+	+@tools/build-module $(KDIR) $(KMOD)
 
-$(KSFT_INC)/kselftest_harness.h: | deps
+$(KSFT_INC)/kselftest_harness.h:
 	@tools/ksft-headers $(KSFT_INC)
 
 selftests: $(SELFTEST_BINS)
@@ -82,7 +100,7 @@ LIB_DIR := $(BUILD)/lib
 LIBMPCG_SO := libmpcg.so.$(VERSION)
 MPCGCTL_SRCS := $(wildcard tools/mpcgctl/*.c)
 
-tools: deps $(LIB_DIR)/libmpcg.a $(LIB_DIR)/libmpcg.so $(LIB_DIR)/mpcg.pc \
+tools: $(LIB_DIR)/libmpcg.a $(LIB_DIR)/libmpcg.so $(LIB_DIR)/mpcg.pc \
        $(BUILD)/bin/mpcgctl
 
 $(LIB_DIR)/libmpcg.o: tools/lib/libmpcg.c tools/lib/mpcg.h uapi/linux/mpcg.h dkms.conf
@@ -139,7 +157,7 @@ install: module tools
 	install -d $(DESTDIR)$(MODULEDIR) $(DESTDIR)$(SBINDIR) \
 		$(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/linux \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
-	install -m 644 $(BUILD)/kernel/mpcg.ko $(DESTDIR)$(MODULEDIR)/mpcg.ko
+	install -m 644 $(KMOD)/mpcg.ko $(DESTDIR)$(MODULEDIR)/mpcg.ko
 	install -m 755 $(BUILD)/bin/mpcgctl $(DESTDIR)$(SBINDIR)/mpcgctl
 	install -m 755 $(LIB_DIR)/$(LIBMPCG_SO) $(DESTDIR)$(LIBDIR)/$(LIBMPCG_SO)
 	ln -sf $(LIBMPCG_SO) $(DESTDIR)$(LIBDIR)/libmpcg.so.0
@@ -170,11 +188,10 @@ uninstall:
 HOST_TESTS := selftests/host/run_test.sh selftests/host/install_test.sh \
 	      selftests/host/dkms_test.sh
 check-host:
-	@tools/deps
 	@$(MAKE) --no-print-directory all
 	@for t in $(HOST_TESTS); do \
 		echo "$$t"; log=$$(mktemp); \
-		{ $$t; echo $$? >$$log.rc; } | tee $$log; rc=$$(cat $$log.rc); \
+		{ KVERS="$(CHECK_KVERS)" $$t; echo $$? >$$log.rc; } | tee $$log; rc=$$(cat $$log.rc); \
 		why=$$(sed -n 's/^1\.\.0 # SKIP //p' $$log); rm -f $$log $$log.rc; \
 		case $$rc in \
 		0) ;; \
@@ -185,23 +202,20 @@ check-host:
 
 # ---- end of userspace tools ------------------------------------------------
 
+# One VM boot per kernel series; vm-check prints a line per series and the
+# total.
 check:
 	@tools/deps
-	@$(MAKE) --no-print-directory all
+	@for k in $(CHECK_KVERS); do $(MAKE) --no-print-directory module KVER=$$k || exit 1; done
 	@$(MAKE) --no-print-directory check-host
-	tools/testing/vm-run-test
-	$(VM_RUN) --timeout 3600 -- selftests/run.sh $(BUILD)/selftests
+	tools/testing/vm-run-test --kver $(firstword $(CHECK_KVERS))
+	tools/testing/vm-check $(CHECK_KVERS)
 
 check-debug:
 	@tools/deps
+	@tools/kernels fetch $(KVER) --source
 	@$(MAKE) --no-print-directory selftests
-	@kd=$$(tools/testing/debug-kernel) && \
-	tools/testing/kmemleak-test $$kd && \
-	tools/build-module $$kd $(BUILD)/kernel-debug && \
-	$(VM_RUN) --kernel $$kd/arch/x86/boot/bzImage \
-		--module $(BUILD)/kernel-debug/mpcg.ko --kmemleak --timeout 4800 \
-		--env MPCG_TEST_TIMEOUT=1800 -- \
-		selftests/run.sh $(BUILD)/selftests $(BUILD)/selftests-debug
+	tools/testing/vm-check --debug $(KVER)
 
 demo:
 	@tools/deps
@@ -221,8 +235,8 @@ bench:
 	@$(MAKE) --no-print-directory module
 	@mkdir -p $(BUILD)/tools
 	$(CC) $(USER_CFLAGS) -o $(BUILD)/tools/mpcg-bench tools/bench/mpcg-bench.c
-	@MPCG_KCFLAGS=-DMPCG_NO_TRACEPOINTS tools/build-module $(KDIR) $(BUILD)/kernel-notrace
-	tools/bench/run $(BUILD) $(BENCH_ARGS)
+	+@MPCG_KCFLAGS=-DMPCG_NO_TRACEPOINTS tools/build-module $(KDIR) $(BUILD)/kernel-notrace-$(KVER)
+	tools/bench/run $(BUILD) $(KVER) $(BENCH_ARGS)
 
 # ---- stress and fault injection ---------------------------------------------
 #   make stress [SECONDS=600] [STRESS_ARGS="--workers 8 --seed N"] [DEBUG=1]
@@ -246,9 +260,10 @@ stress:
 	@$(MAKE) --no-print-directory module selftests
 	@case "$(SECONDS)" in ''|*[!0-9]*) echo "make stress: SECONDS must be a number of seconds, not '$(SECONDS)'" >&2; exit 2;; esac
 	@if [ -n "$(DEBUG)" ]; then \
-		kd=$$(tools/testing/debug-kernel) && \
-		tools/build-module $$kd $(BUILD)/kernel-debug && \
-		set -- --kernel $$kd/arch/x86/boot/bzImage --module $(BUILD)/kernel-debug/mpcg.ko --kmemleak; \
+		tools/kernels fetch $(KVER) --source && \
+		kd=$$(tools/testing/debug-kernel $(KVER)) && \
+		tools/build-module $$kd $(BUILD)/kernel-debug-$(KVER) && \
+		set -- --kernel $$kd/arch/x86/boot/bzImage --module $(BUILD)/kernel-debug-$(KVER)/mpcg.ko --kmemleak; \
 	fi; \
 	$(VM_RUN) "$$@" --timeout $$(($(SECONDS) * 2 + 900)) -- \
 		$(BUILD)/selftests-helpers/stress --seconds $(SECONDS) $(STRESS_ARGS)

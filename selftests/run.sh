@@ -51,6 +51,7 @@ timeout=${MPCG_TEST_TIMEOUT:-900}
 
 echo "TAP version 13"
 echo "1..${#tests[@]}"
+echo "# kernel: $(uname -r)"
 for t in "${tests[@]}"; do
 	n=$((n + 1))
 	out=$(mktemp)

@@ -33,7 +33,7 @@ echo "TAP version 13"
 echo "1..10"
 
 ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
-kdir=$(cd "$top" && tools/kdir)
+kdir=$(cd "$top" && tools/kernels kdir "${KVER:-6.1}")
 rel=$(sed -n 's/.*UTS_RELEASE "\(.*\)".*/\1/p' "$kdir/include/generated/utsrelease.h")
 echo "# version $ver, KDIR $kdir, release $rel"
 
