@@ -110,6 +110,15 @@ static inline void mpcg_vm_flags_set(struct vm_area_struct *vma,
 #endif
 
 /*
+ * Mapping a whole chunk on one fault needs VM_MIXEDMAP (vm_insert_page()
+ * from the fault handler).  From 6.7 mremap() grows a mapping in place
+ * with vma_merge_extend(), which never merges a VM_MIXEDMAP (VM_SPECIAL)
+ * VMA, so growing one fails with ENOMEM, even with MREMAP_MAYMOVE, where
+ * tmpfs's grows.  There, a fault maps only its own page.
+ */
+#define MPCG_MAP_WHOLE_CHUNK	(!MPCG_SINCE(6, 7))
+
+/*
  * O_DIRECT: tmpfs accepts it from 6.6 on (it sets FMODE_CAN_ODIRECT in
  * open() and does buffered I/O), and refuses it (EINVAL) before.  mpcg,
  * its drop-in, does what tmpfs does on the same kernel.

@@ -37,7 +37,8 @@ static vm_fault_t mpcg_fault(struct vm_fault *vmf)
 			     a->member);
 	if (IS_ERR(page))
 		return PTR_ERR(page) == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
-	mpcg_map_chunk(mpcg_region(inode), vmf->vma, page);
+	if (MPCG_MAP_WHOLE_CHUNK)
+		mpcg_map_chunk(mpcg_region(inode), vmf->vma, page);
 	vmf->page = page;
 	return VM_FAULT_LOCKED;
 }
@@ -75,7 +76,8 @@ static int mpcg_mmap(struct file *file, struct vm_area_struct *vma)
 	vma->vm_private_data = a;
 	vma->vm_ops = &mpcg_vm_ops;
 	/* Lets the fault handler map a whole chunk (mpcg_map_chunk()). */
-	mpcg_vm_flags_set(vma, VM_MIXEDMAP);
+	if (MPCG_MAP_WHOLE_CHUNK)
+		mpcg_vm_flags_set(vma, VM_MIXEDMAP);
 	file_accessed(file);
 	return 0;
 }

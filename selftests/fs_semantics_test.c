@@ -2635,6 +2635,63 @@ no_madvise:
 	close(fd);
 }
 
+/*
+ * mremap of a shared mapping: growing in place where the address space
+ * after it is free (without MREMAP_MAYMOVE, and with it), growing where it
+ * is not (a move), shrinking; the data stays the file's throughout.
+ */
+TEST_F(fsm, mremap_grow_shrink)
+{
+	const char *d = self->dir;
+	const long len = 64 * PG;
+	unsigned char *base, *p, *q;
+	int fd;
+
+	fd = open(P(d, "f"), O_RDWR | O_CREAT, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pattern_fill(fd, 0, 4 * len, 6));
+	/* Room after the mapping: reserve, then map at the start. */
+	base = mmap(NULL, 4 * len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, base);
+	ASSERT_EQ(0, munmap(base, 4 * len));
+	p = mmap(base, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+	ASSERT_EQ(base, p);
+	EXPECT_EQ(-1, check_mem(p, 0, len, 6));
+	/* In place, without permission to move. */
+	q = mremap(p, len, 2 * len, 0);
+	EXPECT_EQ(p, q) TH_LOG("mremap in place: %s", strerror(errno));
+	if (q == MAP_FAILED)
+		q = mremap(p, len, 2 * len, MREMAP_MAYMOVE);
+	ASSERT_NE(MAP_FAILED, q);
+	p = q;
+	EXPECT_EQ(-1, check_mem(p, 0, 2 * len, 6));
+	/* In place again, allowed to move. */
+	q = mremap(p, 2 * len, 3 * len, MREMAP_MAYMOVE);
+	EXPECT_EQ(p, q) TH_LOG("mremap may move: %s", strerror(errno));
+	ASSERT_NE(MAP_FAILED, q);
+	p = q;
+	EXPECT_EQ(-1, check_mem(p, 0, 3 * len, 6));
+	p[3 * len - 1] = 'z';
+	/* No room: a move. */
+	q = mmap(p + 3 * len, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	ASSERT_EQ(p + 3 * len, q);
+	EXPECT_EQ(MAP_FAILED, mremap(p, 3 * len, 4 * len, 0));
+	EXPECT_EQ(ENOMEM, errno);
+	q = mremap(p, 3 * len, 4 * len, MREMAP_MAYMOVE);
+	ASSERT_NE(MAP_FAILED, q) TH_LOG("mremap move: %s", strerror(errno));
+	EXPECT_NE(p, q);
+	munmap(p + 3 * len, PG);
+	p = q;
+	EXPECT_EQ('z', p[3 * len - 1]);
+	EXPECT_EQ(-1, check_mem(p, 3 * len, len, 6));
+	/* Shrink: stays where it is, the rest is gone. */
+	q = mremap(p, 4 * len, len, 0);
+	EXPECT_EQ(p, q);
+	EXPECT_EQ(-1, check_mem(p, 0, len, 6));
+	munmap(p, len);
+	close(fd);
+}
+
 /* ---- extras: SEEK_DATA/SEEK_HOLE, xattrs ---- */
 
 /*
