@@ -100,9 +100,10 @@ $(BUILD)/selftests/trace_test: selftests/trace_test.sh
 	@mkdir -p $(@D)
 	install -m 755 $< $@
 
-$(BUILD)/selftests-helpers/trace_scenario: selftests/trace_scenario.c uapi/linux/mpcg.h
+$(BUILD)/selftests-helpers/trace_scenario: selftests/trace_scenario.c \
+		uapi/linux/mpcg.h tools/lib/mpcg.h $(LIB_DIR)/libmpcg.a
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -o $@ $<
+	$(CC) $(USER_CFLAGS) -Iuapi -Itools/lib -o $@ $< $(LIB_DIR)/libmpcg.a
 
 # ---- userspace tools: libmpcg, mpcgctl, man pages, install, DKMS ----------
 #

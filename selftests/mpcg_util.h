@@ -14,7 +14,6 @@
  *   lib/engine.h    the engine tests' cgroups, setup and teardown
  *   lib/snapshot.h  a region's statistics and tables at one moment
  *   lib/checker.h   the independent checker of the engine's invariants
- *   lib/ioctl.h     the tests' own wrappers of the mpcg ioctls
  */
 #ifndef MPCG_UTIL_H
 #define MPCG_UTIL_H
@@ -49,6 +48,5 @@
 #include "lib/engine.h"
 #include "lib/snapshot.h"
 #include "lib/checker.h"
-#include "lib/ioctl.h"
 
 #endif /* MPCG_UTIL_H */
