@@ -139,6 +139,13 @@ int cg_set_max(const char *cg, long bytes)
 	return write_file(path, "%ld", bytes);
 }
 
+pid_t mpcg_fork(void)
+{
+	fflush(stdout);
+	fflush(stderr);
+	return fork();
+}
+
 static char cg_scratch[256];
 
 int cg_drain_stocks(void)
@@ -156,9 +163,7 @@ int cg_drain_stocks(void)
 		}
 	}
 	for (cpu = 0; cpu < ncpu && cpu < 64; cpu++) {
-		fflush(stdout);
-		fflush(stderr);
-		pid = fork();
+		pid = mpcg_fork();
 		if (pid < 0)
 			return -1;
 		if (pid == 0) {
@@ -301,9 +306,7 @@ pid_t mpcg_spawn(const char *cg, int (*fn)(void *), void *arg)
 {
 	pid_t parent = getpid(), pid;
 
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
+	pid = mpcg_fork();
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {

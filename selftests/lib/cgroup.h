@@ -83,6 +83,9 @@ long cg_nr_dying(const char *cg);
  */
 long cg_wait_nr_dying(const char *cg, long want, int seconds);
 
+/* fork() with stdout and stderr flushed, so that no child prints them again. */
+pid_t mpcg_fork(void);
+
 /*
  * Run @fn(@arg) in a child process inside cgroup @cg (NULL: this one's)
  * and wait for it.  Returns the child's exit status (0 on success), 255

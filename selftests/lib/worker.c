@@ -234,9 +234,7 @@ int mpcg_worker_start(struct mpcg_worker *w, const char *cg, const char *name)
 	if (pipe(c) || pipe(r) || pipe(fc) || pipe(fr))
 		return -1;
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	fflush(stdout);
-	fflush(stderr);
-	w->pid = fork();
+	w->pid = mpcg_fork();
 	if (w->pid < 0)
 		return -1;
 	if (w->pid == 0) {
