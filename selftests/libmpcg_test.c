@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * libmpcg selftests: every call of the library (tools/lib/mpcg.h), linked
- * with the built libmpcg.a, against what the raw ioctls (mpcg_util.h) and
- * the cgroups' own memory.current say.
+ * with the built libmpcg.a, against what the raw ioctls (raw_stat(),
+ * raw_table() and raw_usage() below) and the cgroups' own memory.current
+ * say.
  *
  * The scene is larger than the library's first guess of a table's size
  * (16 entries), so that its grow-and-retry loops run: NCG memory cgroups
@@ -126,7 +127,7 @@ static void lib_cleanup(FIXTURE_DATA(lib) *self)
 FIXTURE_SETUP(lib)
 {
 	struct member_arg a;
-	struct mpcg_reassess r;
+	struct mpcg_reassess r = { 0 };
 	int ready[2], i;
 	char name[16];
 
@@ -170,13 +171,42 @@ FIXTURE_SETUP(lib)
 	close(ready[0]);
 	self->fd = open(self->shared, O_RDONLY);
 	SETUP_ASSERT(self->fd >= 0, "open: %s", strerror(errno));
-	SETUP_ASSERT(!mpcg_reassess(self->fd, &r) && r.state == MPCG_STATE_ASSESSED,
+	SETUP_ASSERT(!mpcg_region_reassess(self->fd, &r) &&
+		     r.state == MPCG_STATE_ASSESSED,
 		     "reassess: %s, state %u", strerror(errno), r.state);
 }
 
 FIXTURE_TEARDOWN(lib)
 {
 	lib_cleanup(self);
+}
+
+/* The raw MPCG_IOC_REGION_STAT. */
+static int raw_stat(int fd, struct mpcg_region_stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	return ioctl(fd, MPCG_IOC_REGION_STAT, st);
+}
+
+/*
+ * The raw table ioctl @cmd with room for @cap entries of @esize bytes (no
+ * growing) into *@out, malloc()ed: the number of entries, or -1.
+ */
+static long raw_table(int fd, unsigned long cmd, size_t esize, size_t cap,
+		      void **out)
+{
+	struct mpcg_table t;
+
+	*out = calloc(cap, esize);
+	if (!*out)
+		return -1;
+	memset(&t, 0, sizeof(t));
+	t.size = sizeof(t);
+	t.entry_size = esize;
+	t.count = cap;
+	t.entries = (uintptr_t)*out;
+	return ioctl(fd, cmd, &t) ? -1 : (long)t.count;
 }
 
 /* The raw MPCG_IOC_CGROUP_USAGE of the cgroup at @path (no growing). */
@@ -258,7 +288,7 @@ TEST_F(lib, stat)
 
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, mpcg_region_get_stat(fd, &lib));
-	ASSERT_EQ(0, mpcg_region_stat(self->fd, &raw));
+	ASSERT_EQ(0, raw_stat(self->fd, &raw));
 	EXPECT_EQ(0, memcmp(&lib, &raw, sizeof(lib)));
 	EXPECT_EQ(sizeof(lib), lib.size);
 	EXPECT_EQ(SHARED_SIZE, lib.file_size);
@@ -284,7 +314,8 @@ TEST_F(lib, members_attachments_chunks)
 	/* Members: more than the library's first guess of 16. */
 	n = mpcg_region_members(self->fd, &m);
 	ASSERT_EQ(NCG, n) TH_LOG("members: %zd (%s)", n, n < 0 ? strerror(-n) : "");
-	rn = mpcg_table(self->fd, MPCG_IOC_MEMBERS, sizeof(*rm), (void **)&rm);
+	rn = raw_table(self->fd, MPCG_IOC_MEMBERS, sizeof(*rm), n + 16,
+		       (void **)&rm);
 	ASSERT_EQ(n, rn);
 	EXPECT_EQ(0, memcmp(m, rm, n * sizeof(*m)));
 	for (k = 0; k < NCG; k++) {
@@ -315,7 +346,8 @@ TEST_F(lib, members_attachments_chunks)
 
 	n = mpcg_region_attachments(self->fd, &a);
 	ASSERT_EQ(NCG, n);
-	rn = mpcg_table(self->fd, MPCG_IOC_ATTACHMENTS, sizeof(*ra), (void **)&ra);
+	rn = raw_table(self->fd, MPCG_IOC_ATTACHMENTS, sizeof(*ra), n + 16,
+		       (void **)&ra);
 	ASSERT_EQ(n, rn);
 	EXPECT_EQ(0, memcmp(a, ra, n * sizeof(*a)));
 	for (k = 0; k < NCG; k++) {
@@ -331,7 +363,8 @@ TEST_F(lib, members_attachments_chunks)
 
 	n = mpcg_region_chunks(self->fd, &c);
 	ASSERT_EQ(SHARED_SIZE / CHUNK, n);
-	rn = mpcg_table(self->fd, MPCG_IOC_CHUNKS, sizeof(*rc), (void **)&rc);
+	rn = raw_table(self->fd, MPCG_IOC_CHUNKS, sizeof(*rc), n + 16,
+		       (void **)&rc);
 	ASSERT_EQ(n, rn);
 	EXPECT_EQ(0, memcmp(c, rc, n * sizeof(*c)));
 	for (i = 0; i < n; i++)
@@ -403,7 +436,8 @@ TEST_F(lib, usage_and_regions)
 	/* All regions: ours and maybe others'. */
 	n = mpcg_ctl_regions(ctl, &ri);
 	ASSERT_LE(NREG + 1, n);
-	rn = mpcg_table(ctl, MPCG_IOC_LIST_REGIONS, sizeof(*rri), (void **)&rri);
+	rn = raw_table(ctl, MPCG_IOC_LIST_REGIONS, sizeof(*rri), n + 16,
+		       (void **)&rri);
 	ASSERT_EQ(n, rn);
 	EXPECT_EQ(0, memcmp(ri, rri, n * sizeof(*ri)));
 	for (i = 0, k = 0; i < n; i++)
@@ -436,20 +470,20 @@ TEST_F(lib, policy_and_reassess)
 	EXPECT_STREQ("pending", mpcg_state_name(MPCG_STATE_PENDING));
 	EXPECT_EQ(NULL, mpcg_state_name(99));
 
-	ASSERT_EQ(0, mpcg_region_stat(self->fd, &before));
+	ASSERT_EQ(0, raw_stat(self->fd, &before));
 	EXPECT_EQ(-EINVAL, mpcg_region_set_policy(self->fd, MPCG_NR_POLICIES));
 	EXPECT_EQ(-EINVAL, mpcg_region_set_policy_name(self->fd, "bogus"));
-	ASSERT_EQ(0, mpcg_region_stat(self->fd, &st));
+	ASSERT_EQ(0, raw_stat(self->fd, &st));
 	EXPECT_EQ(before.policy, st.policy);
 	EXPECT_EQ(MPCG_STATE_ASSESSED, st.state);
 
 	/* owner: m00 pays for all of it once reassessed. */
 	ASSERT_EQ(0, mpcg_region_set_policy_name(self->fd, "owner"));
-	ASSERT_EQ(0, mpcg_region_stat(self->fd, &st));
+	ASSERT_EQ(0, raw_stat(self->fd, &st));
 	EXPECT_EQ(MPCG_POLICY_OWNER, st.policy);
 	EXPECT_EQ(MPCG_STATE_PENDING, st.state);
 	ASSERT_EQ(0, mpcg_region_reassess(self->fd, &res));
-	ASSERT_EQ(0, mpcg_region_stat(self->fd, &st));
+	ASSERT_EQ(0, raw_stat(self->fd, &st));
 	EXPECT_EQ(MPCG_STATE_ASSESSED, res.state);
 	EXPECT_EQ(st.state, res.state);
 	EXPECT_EQ(before.reassessments + 1, st.reassessments);
@@ -464,7 +498,7 @@ TEST_F(lib, policy_and_reassess)
 	/* Back by number; reassess without a result. */
 	ASSERT_EQ(0, mpcg_region_set_policy(self->fd, MPCG_POLICY_PROPORTIONAL));
 	ASSERT_EQ(0, mpcg_region_reassess(self->fd, NULL));
-	ASSERT_EQ(0, mpcg_region_stat(self->fd, &st));
+	ASSERT_EQ(0, raw_stat(self->fd, &st));
 	EXPECT_EQ(MPCG_POLICY_PROPORTIONAL, st.policy);
 	EXPECT_EQ(MPCG_STATE_ASSESSED, st.state);
 	EXPECT_EQ(before.reassessments + 2, st.reassessments);
@@ -505,7 +539,7 @@ TEST_F(lib, unprivileged)
 	struct mpcg_region_stat st;
 
 	EXPECT_EQ(0, cg_run(NULL, nobody, &a));
-	ASSERT_EQ(0, mpcg_region_stat(self->fd, &st));
+	ASSERT_EQ(0, raw_stat(self->fd, &st));
 	EXPECT_EQ(MPCG_POLICY_PROPORTIONAL, st.policy);
 }
 

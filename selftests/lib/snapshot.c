@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Region snapshots (snapshot.h), read with libmpcg, and their dump.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpcg.h"
+#include "cgroup.h"
+#include "engine.h"
+#include "snapshot.h"
+
+void mpcg_snap_free(struct mpcg_snap *s)
+{
+	free(s->m);
+	free(s->c);
+	free(s->a);
+	memset(s, 0, sizeof(*s));
+}
+
+int mpcg_snap_take(int fd, struct mpcg_snap *s)
+{
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	err = mpcg_region_get_stat(fd, &s->st);
+	if (!err) {
+		s->nm = mpcg_region_members(fd, &s->m);
+		s->nc = mpcg_region_chunks(fd, &s->c);
+		s->na = mpcg_region_attachments(fd, &s->a);
+		err = s->nm < 0 ? s->nm : s->nc < 0 ? s->nc :
+		      s->na < 0 ? s->na : 0;
+	}
+	if (err) {
+		mpcg_snap_free(s);
+		errno = -err;
+		return -1;
+	}
+	return 0;
+}
+
+const struct mpcg_member_info *mpcg_snap_member(const struct mpcg_snap *s,
+						unsigned long long id)
+{
+	long i;
+
+	for (i = 0; i < s->nm; i++)
+		if (s->m[i].cgroup_id == id)
+			return &s->m[i];
+	return NULL;
+}
+
+long mpcg_snap_paid(const struct mpcg_snap *s, unsigned long long id)
+{
+	const struct mpcg_member_info *m = mpcg_snap_member(s, id);
+
+	return m ? (long)m->paid_bytes : 0;
+}
+
+long mpcg_snap_chunks_of(const struct mpcg_snap *s, unsigned long long id)
+{
+	long i, n = 0;
+
+	for (i = 0; i < s->nc; i++)
+		n += s->c[i].payer_cgroup_id == id;
+	return n;
+}
+
+const char *mpcg_slot_name(const struct mpcg_snap *s, unsigned int slot)
+{
+	long i;
+
+	for (i = 0; i < s->nm; i++)
+		if (s->m[i].slot == slot)
+			return mpcg_cg_name(s->m[i].cgroup_id);
+	return "?";
+}
+
+void mpcg_snap_dump(const char *what, const struct mpcg_snap *s)
+{
+	const struct mpcg_region_stat *st = &s->st;
+	const char *policy = mpcg_policy_name(st->policy);
+	const char *state = mpcg_state_name(st->state);
+	long i, j, k;
+
+	fprintf(stderr, "# %s: %s %s, %.2fM resident, owner %s, %u members, %u attachments, %llu reassessments, %llu chunks moved, shortfall %.2fM\n",
+		what, policy ? policy : "policy?", state ? state : "state?",
+		MB(st->resident_bytes), mpcg_cg_name(st->owner_cgroup_id),
+		st->nr_members, st->nr_attachments,
+		(unsigned long long)st->reassessments,
+		(unsigned long long)st->chunks_moved, MB(st->shortfall_bytes));
+	for (i = 0; i < s->nm; i++) {
+		const struct mpcg_member_info *m = &s->m[i];
+		long charge = -1;
+
+		for (j = 0; j < mpcg_ncgs; j++)
+			if (mpcg_cgs[j].id == m->cgroup_id &&
+			    !mpcg_cgs[j].removed)
+				charge = cg_charge(mpcg_cgs[j].path) -
+					 mpcg_cgs[j].base;
+		fprintf(stderr, "#   member %-6s slot %2u flags %#x attachments %u touched %.2fM fair %.2fM paid %.2fM shortfall %.2fM peak %.2fM charge %.2fM\n",
+			mpcg_cg_name(m->cgroup_id), m->slot, m->flags,
+			m->nr_attachments, MB(m->touched_bytes),
+			MB(m->fair_share_bytes), MB(m->paid_bytes),
+			MB(m->shortfall_bytes), MB(m->peak_paid_bytes),
+			MB(charge));
+	}
+	for (i = 0; i < s->na; i++)
+		fprintf(stderr, "#   attachment pid %u %.16s %s of %s [%llu, +%llu)\n",
+			s->a[i].pid, (const char *)s->a[i].comm,
+			s->a[i].kind == MPCG_ATTACH_FILE ? "file" :
+			s->a[i].kind == MPCG_ATTACH_MAP ? "map" : "kind?",
+			mpcg_cg_name(s->a[i].cgroup_id),
+			(unsigned long long)s->a[i].offset,
+			(unsigned long long)s->a[i].length);
+	/* Chunks, in runs that have the same payer, touchers and first. */
+	for (i = 0; i < s->nc; i = j) {
+		const struct mpcg_chunk_info *c = &s->c[i];
+		char t[256] = "";
+
+		for (j = i + 1; j < s->nc; j++)
+			if (s->c[j].payer_cgroup_id != c->payer_cgroup_id ||
+			    s->c[j].touchers != c->touchers ||
+			    s->c[j].first_slot != c->first_slot ||
+			    s->c[j].index != c->index + (j - i))
+				break;
+		for (k = 0; k < 64; k++)
+			if (c->touchers >> k & 1)
+				snprintf(t + strlen(t), sizeof(t) - strlen(t),
+					 "%s%s", t[0] ? "," : "",
+					 mpcg_slot_name(s, k));
+		fprintf(stderr, "#   chunks %llu-%llu: payer %s (slot %u), touched by {%s}, first %s\n",
+			(unsigned long long)c->index,
+			(unsigned long long)s->c[j - 1].index,
+			mpcg_cg_name(c->payer_cgroup_id), c->payer_slot, t,
+			mpcg_slot_name(s, c->first_slot));
+	}
+}
