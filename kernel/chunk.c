@@ -137,6 +137,46 @@ static void mpcg_pages_set_index(struct mpcg_pages *pages, unsigned int nr,
 		mpcg_pages_nth(pages, i)->index = first + i;
 }
 
+static void mpcg_lock_range(struct mpcg_pages *pages, unsigned int from,
+			    unsigned int to)
+{
+	unsigned int i;
+
+	for (i = from; i < to; i++)
+		lock_page(mpcg_pages_nth(pages, i));
+}
+
+static void mpcg_unlock_range(struct mpcg_pages *pages, unsigned int from,
+			      unsigned int to)
+{
+	unsigned int i;
+
+	for (i = from; i < to; i++)
+		unlock_page(mpcg_pages_nth(pages, i));
+}
+
+/*
+ * The end of a chunk's pages, whoever takes them away (removal, a move's
+ * old pages, a creation that lost its race): take every page back from the
+ * chunk (page->private and page->mapping cleared), unlock them if @locked
+ * (then the caller locked all of them, and the clearing happens before any
+ * waiter gets a lock), drop the region's references, and free @pages after
+ * an RCU grace period, since lockless lookups may still read it.  A page is
+ * freed, and its memory cgroup uncharged, when its last reference goes.
+ */
+static void mpcg_pages_release(struct mpcg_region *r, struct mpcg_pages *pages,
+			       bool locked)
+{
+	unsigned int n = pages_per_chunk(r);
+
+	mpcg_pages_set_owner(pages, n, NULL, NULL);
+	if (locked)
+		mpcg_unlock_range(pages, 0, n);
+	mpcg_pages_put(pages, 1U << (chunk_order(r) - pages->order));
+	kfree_rcu(pages, rcu);
+	mpcg_objects_add(MPCG_OBJ_PAGES, -(long)n);
+}
+
 static bool mpcg_space_charge(struct mpcg_sb_info *sbi)
 {
 	unsigned long max = READ_ONCE(sbi->max_chunks);
@@ -270,10 +310,8 @@ static int mpcg_chunk_create(struct mpcg_region *r, unsigned long ci,
 		return 0;
 	}
 	err = xa_is_err(old) ? xa_err(old) : -EEXIST;
-	mpcg_pages_set_owner(pages, pages_per_chunk(r), NULL, NULL);
-	mpcg_pages_put(pages, 1U << (chunk_order(r) - pages->order));
-	kfree(pages);
-	mpcg_objects_add(MPCG_OBJ_PAGES, -(1L << chunk_order(r)));
+	/* Never published: nobody else has seen these pages. */
+	mpcg_pages_release(r, pages, false);
 out_chunk:
 	kfree(chunk);
 out_space:
@@ -411,24 +449,6 @@ void mpcg_map_chunk(struct mpcg_region *r, struct vm_area_struct *vma,
 	}
 }
 
-static void mpcg_lock_range(struct mpcg_pages *pages, unsigned int from,
-			    unsigned int to)
-{
-	unsigned int i;
-
-	for (i = from; i < to; i++)
-		lock_page(mpcg_pages_nth(pages, i));
-}
-
-static void mpcg_unlock_range(struct mpcg_pages *pages, unsigned int from,
-			      unsigned int to)
-{
-	unsigned int i;
-
-	for (i = from; i < to; i++)
-		unlock_page(mpcg_pages_nth(pages, i));
-}
-
 /* How mpcg_chunk_remove() treats mappings of the chunk. */
 enum mpcg_unmap {
 	MPCG_NO_UNMAP,		/* eviction: there are none */
@@ -440,7 +460,9 @@ enum mpcg_unmap {
  * Take chunk @ci out of the region and drop the region's references to its
  * pages, which the caller has locked (all of them); they are unlocked on
  * return.  Mappings of it are zapped (as @unmap says) while its pages are
- * locked, so that no fault can map them again.  Called with chunk_sem held
+ * locked, so that no fault can map them again; they are taken back from the
+ * chunk before they are unlocked, so that a fault or first touch waiting
+ * for one finds it orphaned and looks again.  Called with chunk_sem held
  * for write or from eviction.
  */
 static void mpcg_chunk_remove_locked(struct mpcg_region *r, unsigned long ci,
@@ -449,12 +471,10 @@ static void mpcg_chunk_remove_locked(struct mpcg_region *r, unsigned long ci,
 				     enum mpcg_unmap unmap)
 {
 	struct inode *inode = mpcg_region_inode(r);
-	unsigned int n = pages_per_chunk(r);
 	unsigned long slot;
 
 	xa_erase(&r->chunks, ci);
-	mpcg_pages_set_owner(pages, n, NULL, NULL);
-	/* No touch can be added now: every page is locked and orphaned. */
+	/* No touch can be added now: every page is locked. */
 	for_each_set_bit(slot, &chunk->touched, MPCG_MAX_MEMBERS)
 		atomic_long_dec(&r->members[slot]->nr_touched);
 	mpcg_paid_add(r->members[chunk->payer], -1);
@@ -466,14 +486,11 @@ static void mpcg_chunk_remove_locked(struct mpcg_region *r, unsigned long ci,
 				    (loff_t)ci << r->chunk_shift,
 				    1UL << r->chunk_shift,
 				    unmap == MPCG_UNMAP_ALL);
-	mpcg_unlock_range(pages, 0, n);
-	mpcg_pages_put(pages, 1U << (chunk_order(r) - pages->order));
-	/* Lockless lookups may still read @pages and @chunk: free after RCU. */
-	kfree_rcu(pages, rcu);
+	mpcg_pages_release(r, pages, true);
+	/* Lockless lookups may still read @chunk: free after RCU. */
 	kfree_rcu(chunk, rcu);
 	atomic_long_dec(&r->nr_chunks);
 	mpcg_objects_add(MPCG_OBJ_CHUNKS, -1);
-	mpcg_objects_add(MPCG_OBJ_PAGES, -(long)n);
 	mpcg_space_uncharge(MPCG_SB(inode->i_sb));
 	if (unmap != MPCG_NO_UNMAP)
 		mpcg_region_changed(r);
@@ -832,11 +849,7 @@ int mpcg_chunk_move(struct mpcg_region *r, unsigned long ci,
 	}
 	mpcg_pages_set_index(new, n, ci << chunk_order(r));
 	rcu_assign_pointer(chunk->pages, new);
-	mpcg_pages_set_owner(old, n, NULL, NULL);
-	mpcg_unlock_range(old, 0, n);
-	mpcg_pages_put(old, 1U << (chunk_order(r) - old->order));
-	kfree_rcu(old, rcu);
-	mpcg_objects_add(MPCG_OBJ_PAGES, -(long)n);
+	mpcg_pages_release(r, old, true);
 
 	from = r->members[chunk->payer];
 	WRITE_ONCE(chunk->payer, to->slot);
