@@ -861,3 +861,35 @@ int mpcg_chunk_move(struct mpcg_region *r, unsigned long ci,
 			      t0 ? ktime_get_ns() - t0 : 0);
 	return 0;
 }
+
+/**
+ * mpcg_chunks_forget - clear members' marks in every chunk of a region
+ * @r: the region
+ * @slots: mask of the member slots to forget
+ *
+ * Clears their touch bits (and their touched counts) and their
+ * first-toucher marks, so that the members can be freed and their slots
+ * reused.  Used for members that left and pay for no chunk.
+ *
+ * Context: called with mpcg_index_lock held (the members stay as they are)
+ * and region->chunk_sem held (the chunks stay resident); does not sleep.
+ */
+void mpcg_chunks_forget(struct mpcg_region *r, u64 slots)
+{
+	struct mpcg_chunk *c;
+	unsigned long ci;
+	unsigned int m;
+
+	lockdep_assert_held(&mpcg_index_lock);
+	lockdep_assert_held(&r->chunk_sem);
+	xa_for_each(&r->chunks, ci, c) {
+		unsigned long bits = READ_ONCE(c->touched) & slots;
+
+		for_each_set_bit(m, &bits, MPCG_MAX_MEMBERS) {
+			clear_bit(m, &c->touched);
+			atomic_long_dec(&r->members[m]->nr_touched);
+		}
+		if (c->first != MPCG_NO_SLOT && (slots & BIT_ULL(c->first)))
+			c->first = MPCG_NO_SLOT;
+	}
+}

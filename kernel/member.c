@@ -210,6 +210,35 @@ void mpcg_members_exit(void)
 }
 
 /**
+ * mpcg_members_unused - the members a reassessment may free
+ * @r: the region
+ *
+ * Context: called with mpcg_index_lock held, which keeps a member without
+ * attachments from being found (and so revived) by mpcg_attach(); takes
+ * region->lock; does not sleep.
+ *
+ * Return: the mask of the slots of members that have no attachment, are
+ * not the owner and pay for no chunk.
+ */
+u64 mpcg_members_unused(struct mpcg_region *r)
+{
+	u64 unused = 0;
+	unsigned int m;
+
+	lockdep_assert_held(&mpcg_index_lock);
+	spin_lock(&r->lock);
+	for (m = 0; m < MPCG_MAX_MEMBERS; m++) {
+		struct mpcg_member *mb = r->members[m];
+
+		if (mb && !mb->nr_attach && !(mb->flags & MPCG_MEMBER_OWNER) &&
+		    !atomic_long_read(&mb->nr_paid))
+			unused |= BIT_ULL(m);
+	}
+	spin_unlock(&r->lock);
+	return unused;
+}
+
+/**
  * mpcg_region_init - set up a new region, owned by the current task's
  *                    memory cgroup, and add it to the global index
  * @r: the region, embedded in a new regular file's inode

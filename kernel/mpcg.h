@@ -286,6 +286,9 @@ static inline u64 mpcg_chunk_size(const struct mpcg_region *r)
 	return 1ULL << r->chunk_shift;
 }
 
+/* chunk->first of a chunk whose first toucher was freed. */
+#define MPCG_NO_SLOT	0xff
+
 /* Flags for mpcg_get_page(). */
 #define MPCG_GP_CREATE	0x1	/* allocate the chunk if it is not resident */
 #define MPCG_GP_LOCK	0x2	/* return the page locked */
@@ -308,6 +311,7 @@ void mpcg_map_chunk(struct mpcg_region *r, struct vm_area_struct *vma,
 		    struct page *page);
 int mpcg_chunk_move(struct mpcg_region *r, unsigned long ci,
 		    struct mpcg_chunk *chunk, struct mpcg_member *to);
+void mpcg_chunks_forget(struct mpcg_region *r, u64 slots);
 
 /* member.c: members, attachments and the global index */
 extern struct mutex mpcg_index_lock;
@@ -317,6 +321,7 @@ void mpcg_region_destroy(struct mpcg_region *r);
 struct mpcg_attachment *mpcg_attach(struct mpcg_region *r, unsigned int kind,
 				    struct mpcg_member *member);
 void mpcg_detach(struct mpcg_attachment *a);
+u64 mpcg_members_unused(struct mpcg_region *r);
 void mpcg_member_free_unused(struct mpcg_region *r, struct mpcg_member *m);
 int mpcg_set_owner(struct mpcg_region *r, struct mem_cgroup *memcg);
 void mpcg_paid_add(struct mpcg_member *m, long nr);

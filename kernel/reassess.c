@@ -54,7 +54,6 @@ const char *const mpcg_policy_names[MPCG_NR_POLICIES] = {
 	[MPCG_POLICY_OWNER] = "owner",
 };
 
-#define MPCG_NO_SLOT		0xff
 #define MPCG_MAX_TYPES		256
 #define MPCG_TYPE_HASH		512	/* 2 * MPCG_MAX_TYPES, a power of 2 */
 #define MPCG_BACKOFF_MAX	6	/* retry after at most 64 s */
@@ -454,34 +453,14 @@ static u64 mpcg_plan_moves(struct mpcg_region *r, struct mpcg_plan *p,
  */
 static void mpcg_free_departed(struct mpcg_region *r)
 {
-	struct mpcg_chunk *c;
-	unsigned long ci;
-	u64 doomed = 0;
 	unsigned int m;
+	u64 doomed;
 
 	mutex_lock(&mpcg_index_lock);
 	down_read(&r->chunk_sem);
-	spin_lock(&r->lock);
-	for (m = 0; m < MPCG_MAX_MEMBERS; m++) {
-		struct mpcg_member *mb = r->members[m];
-
-		if (mb && !mb->nr_attach && !(mb->flags & MPCG_MEMBER_OWNER) &&
-		    !atomic_long_read(&mb->nr_paid))
-			doomed |= BIT_ULL(m);
-	}
-	spin_unlock(&r->lock);
+	doomed = mpcg_members_unused(r);
 	if (doomed) {
-		xa_for_each(&r->chunks, ci, c) {
-			unsigned long bits = READ_ONCE(c->touched) & doomed;
-
-			for_each_set_bit(m, &bits, MPCG_MAX_MEMBERS) {
-				clear_bit(m, &c->touched);
-				atomic_long_dec(&r->members[m]->nr_touched);
-			}
-			if (c->first != MPCG_NO_SLOT &&
-			    (doomed & BIT_ULL(c->first)))
-				c->first = MPCG_NO_SLOT;
-		}
+		mpcg_chunks_forget(r, doomed);
 		for_each_set_bit(m, (unsigned long *)&doomed, MPCG_MAX_MEMBERS)
 			mpcg_member_free_unused(r, r->members[m]);
 	}
