@@ -410,7 +410,8 @@ void mpcg_detach(struct mpcg_attachment *a)
 {
 	struct mpcg_member *m = a->member;
 	struct mpcg_region *r = m->region;
-	unsigned int members;
+	unsigned int members, slot;
+	u64 cgroup_id;
 	bool left;
 
 	spin_lock(&r->lock);
@@ -421,13 +422,16 @@ void mpcg_detach(struct mpcg_attachment *a)
 	if (left)
 		clear_bit(m->slot, &r->active);
 	members = hweight_long(r->active);
+	/* Once it has left, a reassessment may free @m: read it now. */
+	cgroup_id = m->cgroup_id;
+	slot = m->slot;
 	spin_unlock(&r->lock);
 	put_pid(a->pid);
 	kfree(a);
 	if (left) {
 		trace_mpcg_member_leave(mpcg_region_dev(r),
 					mpcg_region_inode(r)->i_ino,
-					m->cgroup_id, m->slot, members);
+					cgroup_id, slot, members);
 		mpcg_region_changed(r);
 	}
 }
