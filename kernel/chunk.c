@@ -13,6 +13,10 @@
  * dropped when the last reference to a page goes.  A move allocates new
  * pages under the new payer and copies: the kernel cannot re-charge a page.
  *
+ * Functions that make, touch or free chunks report whether they did (a
+ * bool) to their caller in region.c, which marks the region changed; this
+ * file calls nothing above it, only member.c's counters.
+ *
  * Locking: see kernel/mpcg.h.  Lookups are lockless (RCU); allocation and
  * moves hold region->chunk_sem for read; removal holds it for write (or
  * runs when the inode is being evicted and nobody else can reach the
@@ -248,7 +252,8 @@ static bool mpcg_beyond_eof(struct mpcg_region *r, pgoff_t index)
 
 /*
  * Make chunk @ci resident, charged to @toucher (the owner if NULL), which
- * is also its first toucher.  -EEXIST if somebody else did it first.
+ * is also its first toucher.  -EEXIST if somebody else did it first.  A
+ * new chunk is a change to the region (reported by mpcg_get_page()).
  */
 static int mpcg_chunk_create(struct mpcg_region *r, unsigned long ci,
 			     pgoff_t index, unsigned int flags,
@@ -306,7 +311,6 @@ static int mpcg_chunk_create(struct mpcg_region *r, unsigned long ci,
 				       mpcg_region_inode(r)->i_ino, ci,
 				       toucher->cgroup_id, mpcg_chunk_size(r),
 				       !!(flags & MPCG_GP_FAULT));
-		mpcg_region_changed(r);
 		return 0;
 	}
 	err = xa_is_err(old) ? xa_err(old) : -EEXIST;
@@ -324,11 +328,11 @@ out:
 /*
  * First touch of @chunk by @m, through @page (referenced, locked if
  * @locked).  With the page locked, the chunk cannot be removed or moved
- * under us; if it already was, the caller looks the page up again.
+ * under us; if it already was, the caller looks the page up again.  Sets
+ * *@changed if this was @m's first touch of the chunk.
  */
-static bool mpcg_touch_slow(struct mpcg_region *r, struct mpcg_chunk *chunk,
-			    struct page *page, bool locked,
-			    struct mpcg_member *m)
+static bool mpcg_touch_slow(struct mpcg_chunk *chunk, struct page *page,
+			    bool locked, struct mpcg_member *m, bool *changed)
 {
 	bool ok;
 
@@ -337,7 +341,7 @@ static bool mpcg_touch_slow(struct mpcg_region *r, struct mpcg_chunk *chunk,
 	ok = page_private(page) == (unsigned long)chunk;
 	if (ok && !test_and_set_bit(m->slot, &chunk->touched)) {
 		atomic_long_inc(&m->nr_touched);
-		mpcg_region_changed(r);
+		*changed = true;
 	}
 	if (!locked)
 		unlock_page(page);
@@ -355,6 +359,9 @@ static bool mpcg_touch_slow(struct mpcg_region *r, struct mpcg_chunk *chunk,
  * @toucher: the member on whose behalf the page is used: it becomes a
  *           toucher of the chunk, and pays for it if it is new; NULL for
  *           no touch
+ * @changed: set to true (never to false) if the chunk was made resident or
+ *           first touched by @toucher: a change to the region, which the
+ *           caller (region.c) marks
  *
  * Return: the page with a reference held (locked with MPCG_GP_LOCK), NULL
  * if the chunk is not resident and MPCG_GP_CREATE was not given, or an
@@ -362,7 +369,8 @@ static bool mpcg_touch_slow(struct mpcg_region *r, struct mpcg_chunk *chunk,
  * beyond the end of the file.
  */
 struct page *mpcg_get_page(struct mpcg_region *r, pgoff_t index,
-			   unsigned int flags, struct mpcg_member *toucher)
+			   unsigned int flags, struct mpcg_member *toucher,
+			   bool *changed)
 {
 	unsigned long ci = index >> chunk_order(r);
 	unsigned int in = index & (pages_per_chunk(r) - 1);
@@ -376,14 +384,16 @@ struct page *mpcg_get_page(struct mpcg_region *r, pgoff_t index,
 			if (!(flags & MPCG_GP_CREATE))
 				return NULL;
 			err = mpcg_chunk_create(r, ci, index, flags, toucher);
-			if (err && err != -EEXIST)
+			if (!err)
+				*changed = true;
+			else if (err != -EEXIST)
 				return ERR_PTR(err);
 			continue;
 		}
 		if (!(flags & MPCG_GP_LOCK)) {
 			/* The fast path of a touch is this bit test. */
 			if (!toucher || test_bit(toucher->slot, &chunk->touched) ||
-			    mpcg_touch_slow(r, chunk, page, false, toucher))
+			    mpcg_touch_slow(chunk, page, false, toucher, changed))
 				return page;
 			put_page(page);
 			continue;
@@ -396,7 +406,7 @@ struct page *mpcg_get_page(struct mpcg_region *r, pgoff_t index,
 				return ERR_PTR(-EFAULT);
 			}
 			if (toucher && !test_bit(toucher->slot, &chunk->touched))
-				mpcg_touch_slow(r, chunk, page, true, toucher);
+				mpcg_touch_slow(chunk, page, true, toucher, changed);
 			/* Faulted in or written: a failed fallocate keeps it. */
 			if (unlikely(READ_ONCE(chunk->unused)))
 				WRITE_ONCE(chunk->unused, 0);
@@ -492,8 +502,6 @@ static void mpcg_chunk_remove_locked(struct mpcg_region *r, unsigned long ci,
 	atomic_long_dec(&r->nr_chunks);
 	mpcg_objects_add(MPCG_OBJ_CHUNKS, -1);
 	mpcg_space_uncharge(MPCG_SB(inode->i_sb));
-	if (unmap != MPCG_NO_UNMAP)
-		mpcg_region_changed(r);
 }
 
 static void mpcg_chunk_remove(struct mpcg_region *r, unsigned long ci,
@@ -540,7 +548,7 @@ static void mpcg_chunk_zero_tail(struct mpcg_region *r, unsigned long ci,
 }
 
 /**
- * mpcg_region_truncate - free what lies beyond a new, smaller size
+ * mpcg_chunks_truncate - free what lies beyond a new, smaller size
  * @r: the region
  * @newsize: the new size, already written to i_size
  *
@@ -548,22 +556,28 @@ static void mpcg_chunk_zero_tail(struct mpcg_region *r, unsigned long ci,
  * chunk that holds @newsize is zeroed, so that extending the file again
  * shows zeroes.  Mappings beyond the new end, private copies included, are
  * zapped.  Called with the inode lock held.
+ *
+ * Return: true if a chunk was freed (a change to the region).
  */
-void mpcg_region_truncate(struct mpcg_region *r, loff_t newsize)
+bool mpcg_chunks_truncate(struct mpcg_region *r, loff_t newsize)
 {
 	struct inode *inode = mpcg_region_inode(r);
 	unsigned long first = DIV_ROUND_UP(newsize, 1ULL << r->chunk_shift);
 	struct mpcg_chunk *chunk;
+	bool removed = false;
 	unsigned long ci;
 
 	down_write(&r->chunk_sem);
-	xa_for_each_start(&r->chunks, ci, chunk, first)
+	xa_for_each_start(&r->chunks, ci, chunk, first) {
 		mpcg_chunk_remove(r, ci, chunk, MPCG_UNMAP_ALL);
+		removed = true;
+	}
 	if (newsize & ((1ULL << r->chunk_shift) - 1))
 		mpcg_chunk_zero_tail(r, first - 1, newsize);
 	up_write(&r->chunk_sem);
 	/* Private copies of pages in holes beyond the new end. */
 	unmap_mapping_range(inode->i_mapping, PAGE_ALIGN(newsize), 0, 1);
+	return removed;
 }
 
 /* Zero bytes [@from, @to) of resident chunk @ci, page by page, locked. */
@@ -592,7 +606,7 @@ static void mpcg_chunk_zero_range(struct mpcg_region *r, unsigned long ci,
 }
 
 /**
- * mpcg_region_punch - free a byte range of a region (a hole punch)
+ * mpcg_chunks_punch - free a byte range of a region (a hole punch)
  * @r: the region
  * @start: first byte
  * @end: one past the last byte
@@ -601,21 +615,26 @@ static void mpcg_chunk_zero_range(struct mpcg_region *r, unsigned long ci,
  * it only partly covers are zeroed (a chunk is never split).  Shared
  * mappings of freed chunks are zapped; private copies stay, as on tmpfs.
  * Called with the inode lock held.
+ *
+ * Return: true if a chunk was freed (a change to the region).
  */
-void mpcg_region_punch(struct mpcg_region *r, loff_t start, loff_t end)
+bool mpcg_chunks_punch(struct mpcg_region *r, loff_t start, loff_t end)
 {
 	u64 size = mpcg_chunk_size(r);
 	unsigned long first = DIV_ROUND_UP_ULL(start, size);
 	unsigned long last = end >> r->chunk_shift;	/* exclusive */
 	struct mpcg_chunk *chunk;
+	bool removed = false;
 	unsigned long ci;
 
 	if (start >= end)
-		return;
+		return false;
 	down_write(&r->chunk_sem);
 	if (first < last)
-		xa_for_each_range(&r->chunks, ci, chunk, first, last - 1)
+		xa_for_each_range(&r->chunks, ci, chunk, first, last - 1) {
 			mpcg_chunk_remove(r, ci, chunk, MPCG_UNMAP_SHARED);
+			removed = true;
+		}
 	if (first > last) {
 		/* Inside one chunk. */
 		mpcg_chunk_zero_range(r, last, start, end);
@@ -629,10 +648,11 @@ void mpcg_region_punch(struct mpcg_region *r, loff_t start, loff_t end)
 					      end);
 	}
 	up_write(&r->chunk_sem);
+	return removed;
 }
 
 /**
- * mpcg_region_reserve_check - is there room to make a byte range resident?
+ * mpcg_chunks_reserve_check - is there room to make a byte range resident?
  * @r: the region
  * @start: first byte
  * @end: one past the last byte
@@ -640,7 +660,7 @@ void mpcg_region_punch(struct mpcg_region *r, loff_t start, loff_t end)
  * Return: 0, or -ENOSPC if the chunks of the range that are not resident
  * yet do not fit in what is left of the mount's size.
  */
-int mpcg_region_reserve_check(struct mpcg_region *r, loff_t start, loff_t end)
+int mpcg_chunks_reserve_check(struct mpcg_region *r, loff_t start, loff_t end)
 {
 	struct mpcg_sb_info *sbi = MPCG_SB(mpcg_region_inode(r)->i_sb);
 	unsigned long max = READ_ONCE(sbi->max_chunks);
@@ -663,7 +683,7 @@ int mpcg_region_reserve_check(struct mpcg_region *r, loff_t start, loff_t end)
 }
 
 /**
- * mpcg_region_seek - SEEK_DATA / SEEK_HOLE over resident chunks
+ * mpcg_chunks_seek - SEEK_DATA / SEEK_HOLE over resident chunks
  * @r: the region
  * @offset: where to start
  * @whence: SEEK_DATA or SEEK_HOLE
@@ -673,7 +693,7 @@ int mpcg_region_reserve_check(struct mpcg_region *r, loff_t start, loff_t end)
  * (SEEK_HOLE, the end of the file counts as a hole) byte at or after
  * @offset, or -ENXIO past the end or when there is no more data.
  */
-loff_t mpcg_region_seek(struct mpcg_region *r, loff_t offset, int whence,
+loff_t mpcg_chunks_seek(struct mpcg_region *r, loff_t offset, int whence,
 			loff_t size)
 {
 	unsigned long ci, last;
@@ -699,18 +719,27 @@ loff_t mpcg_region_seek(struct mpcg_region *r, loff_t offset, int whence,
 	return pos;
 }
 
-/*
- * The end of a fallocate() over chunks [@first, @last]: on success the
- * chunks it made resident are ordinary chunks from now on; on failure those
- * that are still unused (nobody faulted them in or wrote them since, which
- * is checked with all their pages locked) are freed again, as tmpfs gives
- * back the pages of a failed fallocate().
+/**
+ * mpcg_chunks_allocate_end - finish a fallocate() of chunks
+ * @r: the region
+ * @first: the first chunk it made resident or found resident
+ * @last: the last one
+ * @failed: whether the fallocate() failed
+ *
+ * On success the chunks it made resident are ordinary chunks from now on;
+ * on failure those that are still unused (nobody faulted them in or wrote
+ * them since, which is checked with all their pages locked) are freed
+ * again, as tmpfs gives back the pages of a failed fallocate().  Called
+ * with the inode lock held.
+ *
+ * Return: true if a chunk was freed (a change to the region).
  */
-static void mpcg_region_allocate_end(struct mpcg_region *r, unsigned long first,
-				     unsigned long last, bool failed)
+bool mpcg_chunks_allocate_end(struct mpcg_region *r, unsigned long first,
+			      unsigned long last, bool failed)
 {
 	unsigned int n = pages_per_chunk(r);
 	struct mpcg_chunk *chunk;
+	bool removed = false;
 	unsigned long ci;
 
 	if (!failed) {
@@ -719,7 +748,7 @@ static void mpcg_region_allocate_end(struct mpcg_region *r, unsigned long first,
 			if (READ_ONCE(chunk->unused))
 				WRITE_ONCE(chunk->unused, 0);
 		rcu_read_unlock();
-		return;
+		return false;
 	}
 	down_write(&r->chunk_sem);
 	xa_for_each_range(&r->chunks, ci, chunk, first, last) {
@@ -730,56 +759,16 @@ static void mpcg_region_allocate_end(struct mpcg_region *r, unsigned long first,
 		pages = rcu_dereference_protected(chunk->pages,
 						  lockdep_is_held(&r->chunk_sem));
 		mpcg_lock_range(pages, 0, n);
-		if (READ_ONCE(chunk->unused))
+		if (READ_ONCE(chunk->unused)) {
 			mpcg_chunk_remove_locked(r, ci, chunk, pages,
 						 MPCG_UNMAP_SHARED);
-		else
+			removed = true;
+		} else {
 			mpcg_unlock_range(pages, 0, n);
+		}
 	}
 	up_write(&r->chunk_sem);
-}
-
-/**
- * mpcg_region_allocate - make the chunks of a byte range resident
- * @r: the region
- * @start: first byte
- * @end: one past the last byte
- * @toucher: the member that pays for new chunks and touches them all
- *
- * For fallocate(), with the inode lock held.  All or nothing: on an error,
- * the chunks this call made resident are freed again, except those that
- * were faulted in or written meanwhile.
- *
- * Return: 0, or -ENOSPC / -ENOMEM / -EINTR.
- */
-int mpcg_region_allocate(struct mpcg_region *r, loff_t start, loff_t end,
-			 struct mpcg_member *toucher)
-{
-	unsigned long first, ci, last;
-	int err = 0;
-
-	if (start >= end)
-		return 0;
-	first = start >> r->chunk_shift;
-	last = (end - 1) >> r->chunk_shift;
-	for (ci = first; ci <= last; ci++) {
-		struct page *page;
-
-		page = mpcg_get_page(r, ci << chunk_order(r),
-				     MPCG_GP_CREATE | MPCG_GP_FALLOC, toucher);
-		if (IS_ERR(page)) {
-			err = PTR_ERR(page);
-			break;
-		}
-		put_page(page);
-		if (fatal_signal_pending(current)) {
-			err = -EINTR;
-			break;
-		}
-		cond_resched();
-	}
-	mpcg_region_allocate_end(r, first, min(ci, last), err);
-	return err;
+	return removed;
 }
 
 /**

@@ -16,12 +16,13 @@ static int __init mpcg_init(void)
 	err = mpcg_ctl_init();
 	if (err)
 		return err;
+	mpcg_regions_init();
 	err = mpcg_fs_init();
 	if (err) {
+		mpcg_regions_exit();
 		mpcg_ctl_exit();
 		return err;
 	}
-	mpcg_members_init();
 	mpcg_stats_init();
 	return 0;
 }
@@ -30,7 +31,7 @@ static void __exit mpcg_exit(void)
 {
 	mpcg_fs_exit();
 	mpcg_stats_exit();
-	mpcg_members_exit();
+	mpcg_regions_exit();
 	mpcg_ctl_exit();
 }
 

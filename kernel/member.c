@@ -3,9 +3,10 @@
  * mpcg member accounting: who uses a region.
  *
  * Owns struct mpcg_member and struct mpcg_attachment, a region's member
- * slots, its owner, and the global index that /dev/mpcg queries: the list
- * of all regions and a hash of members by cgroup id, so that the usage of
- * one cgroup costs the number of regions it is in, not their size.
+ * slots, its owner, and the global index that /dev/mpcg queries: a hash of
+ * members by cgroup id, so that the usage of one cgroup costs the number of
+ * regions it is in, not their size, and mpcg_index_lock, which also covers
+ * the list of all regions (region.c).
  *
  * An attachment (open file that did I/O, or mapping) belongs to the member
  * for the memory cgroup of the task that made it; fork and VMA splits copy
@@ -13,6 +14,9 @@
  * memory cgroup; it loses its last attachment when the last file or
  * mapping goes, and is freed by reassessment (reassess.c) once it pays for
  * nothing, so a removed cgroup is not pinned longer than its charges are.
+ * A member joining or leaving is a change to the region: mpcg_attach() and
+ * mpcg_detach() say so, and their caller (region.c) marks it.  This file
+ * calls no other part of the module.
  *
  * Locking: mpcg_index_lock (a mutex) protects the global list and hash and
  * is held to create or free a member; region->lock (a spinlock) protects
@@ -29,8 +33,8 @@
 #include "mpcg.h"
 #include "trace.h"
 
+/* The member index and the list of regions; held to create or free members. */
 DEFINE_MUTEX(mpcg_index_lock);
-LIST_HEAD(mpcg_regions);
 
 #define MPCG_INDEX_BITS 8
 static struct hlist_head mpcg_index[1 << MPCG_INDEX_BITS];
@@ -149,7 +153,8 @@ void mpcg_member_free_unused(struct mpcg_region *r, struct mpcg_member *m)
  *
  * The owner pays for chunks no member should pay for.  The old owner, if
  * any, stays a member while it has attachments or pays; reassessment frees
- * it otherwise.  Called with mpcg_index_lock held.
+ * it otherwise.  A new owner is a change to the region, which the caller
+ * marks.  Called with mpcg_index_lock held.
  *
  * Return: 0, or -ENOMEM / -EUSERS.
  */
@@ -168,45 +173,48 @@ int mpcg_set_owner(struct mpcg_region *r, struct mem_cgroup *memcg)
 	return 0;
 }
 
-/*
- * No notifier tells a module that a cgroup was removed.  Every
- * MPCG_SCAN_PERIOD, regions whose owner's memory cgroup is dying are
- * marked changed, so that their next reassessment moves the ownership to a
- * live ancestor and drops the reference (see mpcg_rehome_owner()).
+/**
+ * mpcg_members_init - set up the member slots of a new region
+ * @r: the region
  */
-#define MPCG_SCAN_PERIOD	(10 * HZ)
-
-static void mpcg_scan_dying(struct work_struct *work);
-static DECLARE_DELAYED_WORK(mpcg_scan_work, mpcg_scan_dying);
-
-static void mpcg_scan_dying(struct work_struct *work)
+void mpcg_members_init(struct mpcg_region *r)
 {
-	struct mpcg_region *r;
+	/* The inode cache does not zero objects it hands out again. */
+	memset(r->members, 0, sizeof(r->members));
+	r->owner = NULL;
+	r->active = 0;
+	r->nr_attachments = 0;
+	spin_lock_init(&r->lock);
+	INIT_LIST_HEAD(&r->attachments);
+}
+
+/**
+ * mpcg_members_destroy - free every member of a region being torn down
+ * @r: the region: no attachment is left, its chunks are freed, and nobody
+ *     else can reach it
+ */
+void mpcg_members_destroy(struct mpcg_region *r)
+{
+	unsigned int i;
 
 	mutex_lock(&mpcg_index_lock);
-	list_for_each_entry(r, &mpcg_regions, node)
-		if (css_is_dying(&r->owner->memcg->css))
-			mpcg_region_changed(r);
+	for (i = 0; i < MPCG_MAX_MEMBERS; i++) {
+		struct mpcg_member *m = r->members[i];
+
+		if (!m)
+			continue;
+		WARN_ON_ONCE(m->nr_attach || atomic_long_read(&m->nr_paid) ||
+			     atomic_long_read(&m->nr_touched));
+		spin_lock(&r->lock);
+		r->members[i] = NULL;
+		spin_unlock(&r->lock);
+		hlist_del(&m->index_node);
+		css_put(&m->memcg->css);
+		kfree(m);
+		mpcg_objects_add(MPCG_OBJ_MEMBERS, -1);
+	}
+	r->owner = NULL;
 	mutex_unlock(&mpcg_index_lock);
-	queue_delayed_work(system_unbound_wq, &mpcg_scan_work,
-			   MPCG_SCAN_PERIOD);
-}
-
-/**
- * mpcg_members_init - start the periodic scan for removed owners
- */
-void mpcg_members_init(void)
-{
-	queue_delayed_work(system_unbound_wq, &mpcg_scan_work,
-			   MPCG_SCAN_PERIOD);
-}
-
-/**
- * mpcg_members_exit - stop it (no region is left)
- */
-void mpcg_members_exit(void)
-{
-	cancel_delayed_work_sync(&mpcg_scan_work);
 }
 
 /**
@@ -239,116 +247,24 @@ u64 mpcg_members_unused(struct mpcg_region *r)
 }
 
 /**
- * mpcg_region_init - set up a new region, owned by the current task's
- *                    memory cgroup, and add it to the global index
- * @r: the region, embedded in a new regular file's inode
- * @sb: the mount
- *
- * Return: 0 or a negative errno.
- */
-int mpcg_region_init(struct mpcg_region *r, struct super_block *sb)
-{
-	struct mpcg_sb_info *sbi = MPCG_SB(sb);
-	struct mem_cgroup *memcg;
-	int err;
-
-	/* Counted until mpcg_region_destroy(), even if this fails. */
-	mpcg_objects_add(MPCG_OBJ_REGIONS, 1);
-	/* The inode cache does not zero objects it hands out again. */
-	memset(r->members, 0, sizeof(r->members));
-	r->owner = NULL;
-	r->active = 0;
-	r->nr_attachments = 0;
-	r->backoff = 0;
-	r->reassessments = 0;
-	r->chunks_moved = 0;
-	r->shortfall = 0;
-	spin_lock_init(&r->lock);
-	INIT_LIST_HEAD(&r->attachments);
-	mutex_init(&r->reassess_lock);
-	INIT_DELAYED_WORK(&r->work, mpcg_reassess_work);
-	atomic_long_set(&r->gen, 0);
-	r->policy = READ_ONCE(sbi->policy);
-	r->state = MPCG_STATE_ASSESSED;
-
-	memcg = mpcg_current_memcg();
-	mutex_lock(&mpcg_index_lock);
-	err = mpcg_set_owner(r, memcg);
-	if (!err)
-		list_add_tail(&r->node, &mpcg_regions);
-	mutex_unlock(&mpcg_index_lock);
-	mem_cgroup_put(memcg);
-	if (!err)
-		trace_mpcg_region_create(mpcg_region_dev(r),
-					 mpcg_region_inode(r)->i_ino,
-					 r->owner->cgroup_id,
-					 mpcg_chunk_size(r), r->policy);
-	return err;
-}
-
-/**
- * mpcg_region_destroy - tear down a region whose inode is being evicted
- * @r: the region: no attachment is left and nobody else can reach it
- */
-void mpcg_region_destroy(struct mpcg_region *r)
-{
-	unsigned int i;
-
-	/*
-	 * Off the global list before the work is cancelled: mpcg_scan_dying()
-	 * finds regions there and queues their work, which would otherwise
-	 * run on a freed region.  Once off the list nothing can queue it: the
-	 * region has no attachment and no open file left.  The work itself
-	 * takes mpcg_index_lock, so it is cancelled without holding it.
-	 */
-	mutex_lock(&mpcg_index_lock);
-	if (r->owner)
-		list_del(&r->node);
-	mutex_unlock(&mpcg_index_lock);
-	cancel_delayed_work_sync(&r->work);
-	if (r->owner)
-		trace_mpcg_region_destroy(mpcg_region_dev(r),
-					  mpcg_region_inode(r)->i_ino,
-					  r->owner->cgroup_id,
-					  mpcg_chunk_size(r), r->policy);
-	mpcg_chunks_destroy(r);
-	WARN_ON_ONCE(delayed_work_pending(&r->work));
-	mutex_lock(&mpcg_index_lock);
-	for (i = 0; i < MPCG_MAX_MEMBERS; i++) {
-		struct mpcg_member *m = r->members[i];
-
-		if (!m)
-			continue;
-		WARN_ON_ONCE(m->nr_attach || atomic_long_read(&m->nr_paid) ||
-			     atomic_long_read(&m->nr_touched));
-		r->members[i] = NULL;
-		hlist_del(&m->index_node);
-		css_put(&m->memcg->css);
-		kfree(m);
-		mpcg_objects_add(MPCG_OBJ_MEMBERS, -1);
-	}
-	r->owner = NULL;
-	mutex_unlock(&mpcg_index_lock);
-	mpcg_objects_add(MPCG_OBJ_REGIONS, -1);
-}
-
-/**
  * mpcg_attach - record a new attachment of a region
  * @r: the region
  * @kind: MPCG_ATTACH_FILE or MPCG_ATTACH_MAP
  * @member: the member it belongs to (fork and VMA splits pass the member
  *          of the original), or NULL for the current task's memory cgroup
+ * @joined: set to whether the member joined (it had no attachment): a
+ *          change to the region, which the caller marks
  *
  * Return: the attachment, or an ERR_PTR: -ENOMEM, or -EUSERS when the
  * region already has MPCG_MAX_MEMBERS members.
  */
 struct mpcg_attachment *mpcg_attach(struct mpcg_region *r, unsigned int kind,
-				    struct mpcg_member *member)
+				    struct mpcg_member *member, bool *joined)
 {
 	struct mpcg_attachment *a;
 	unsigned int members;
-	bool joined;
 
+	*joined = false;
 	/* vm_operations_struct.open cannot fail: it passes @member. */
 	a = kzalloc(sizeof(*a), member ? GFP_KERNEL | __GFP_NOFAIL : GFP_KERNEL);
 	if (!a)
@@ -387,15 +303,14 @@ struct mpcg_attachment *mpcg_attach(struct mpcg_region *r, unsigned int kind,
 	list_add_tail(&a->node, &r->attachments);
 	r->nr_attachments++;
 	mpcg_objects_add(MPCG_OBJ_ATTACHMENTS, 1);
-	joined = !test_and_set_bit(member->slot, &r->active);
+	*joined = !test_and_set_bit(member->slot, &r->active);
 	members = hweight_long(r->active);
 	spin_unlock(&r->lock);
-	if (joined) {
+	/* @a holds the member: it cannot be freed. */
+	if (*joined)
 		trace_mpcg_member_join(mpcg_region_dev(r),
 				       mpcg_region_inode(r)->i_ino,
 				       member->cgroup_id, member->slot, members);
-		mpcg_region_changed(r);
-	}
 	return a;
 }
 
@@ -403,10 +318,13 @@ struct mpcg_attachment *mpcg_attach(struct mpcg_region *r, unsigned int kind,
  * mpcg_detach - drop an attachment
  * @a: the attachment, from mpcg_attach()
  *
- * When it was its member's last, the member leaves (its touches stop
- * counting, and it should pay nothing) and the region is reassessed.
+ * When it was its member's last, the member leaves: its touches stop
+ * counting, and it should pay nothing.
+ *
+ * Return: true if the member left (a change to the region, which the
+ * caller marks).
  */
-void mpcg_detach(struct mpcg_attachment *a)
+bool mpcg_detach(struct mpcg_attachment *a)
 {
 	struct mpcg_member *m = a->member;
 	struct mpcg_region *r = m->region;
@@ -428,10 +346,9 @@ void mpcg_detach(struct mpcg_attachment *a)
 	spin_unlock(&r->lock);
 	put_pid(a->pid);
 	kfree(a);
-	if (left) {
+	if (left)
 		trace_mpcg_member_leave(mpcg_region_dev(r),
 					mpcg_region_inode(r)->i_ino,
 					cgroup_id, slot, members);
-		mpcg_region_changed(r);
-	}
+	return left;
 }

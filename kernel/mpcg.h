@@ -16,12 +16,21 @@
  *   struct mpcg_attachment - an open file or a mapping, tied to a member.
  * Each kind is counted, module-wide, in mpcg_objects[] (stats.c).
  *
+ * Files and calls (docs/design.md, "Files and calls"): the filesystem
+ * (file.c, inode.c, super.c, ctl.c) calls region.c for everything that can
+ * change a region (and chunk.c or member.c directly only for lookups that
+ * change nothing); region.c calls reassess.c, chunk.c and member.c;
+ * reassess.c calls chunk.c and member.c; chunk.c calls member.c; member.c
+ * calls none of them.  A lower layer reports what it changed (a bool, an
+ * outcome) instead of calling up.
+ *
  * Locking order (outermost first); a lock may only be taken while holding
  * locks listed above it:
  *
  *   inode->i_rwsem          write(), truncate, fallocate
  *   mm->mmap_lock           page faults (taken by the core before ->fault)
- *   region->reassess_lock   one reassessment (or policy change) at a time
+ *   region->reassess_lock   one reassessment (or policy change) at a time;
+ *                           also protects region->backoff
  *   mpcg_index_lock         global: all regions, members by cgroup id;
  *                           creating and freeing members
  *   region->chunk_sem       read: allocating or moving a chunk; write:
@@ -201,7 +210,7 @@ struct mpcg_attachment {
  * @gen: bumped on every change that can alter a fair share
  * @reassess_lock: serialises reassessments and policy changes
  * @work: the automatic (delayed) reassessment
- * @backoff: retry delay exponent after a shortfall
+ * @backoff: retry delay exponent after a shortfall (@reassess_lock)
  * @reassessments: completed reassessments
  * @chunks_moved: chunks moved between memory cgroups
  * @shortfall: chunks that could not be moved to their payer, last time
@@ -295,17 +304,64 @@ static inline u64 mpcg_chunk_size(const struct mpcg_region *r)
 #define MPCG_GP_FAULT	0x4	/* page fault: normal OOM semantics, EOF check */
 #define MPCG_GP_FALLOC	0x8	/* fallocate(): a new chunk is marked unused */
 
-/* chunk.c: the chunk store */
-void mpcg_chunks_init(struct mpcg_region *r, unsigned int chunk_shift);
-void mpcg_chunks_destroy(struct mpcg_region *r);
-struct page *mpcg_get_page(struct mpcg_region *r, pgoff_t index,
-			   unsigned int flags, struct mpcg_member *toucher);
+/* region.c: region lifecycle, the region list, "region changed" */
+extern struct list_head mpcg_regions;
+int mpcg_region_init(struct mpcg_region *r, struct super_block *sb);
+void mpcg_region_destroy(struct mpcg_region *r);
+struct page *mpcg_region_get_page(struct mpcg_region *r, pgoff_t index,
+				  unsigned int flags,
+				  struct mpcg_member *toucher);
 void mpcg_region_truncate(struct mpcg_region *r, loff_t newsize);
 void mpcg_region_punch(struct mpcg_region *r, loff_t start, loff_t end);
 int mpcg_region_allocate(struct mpcg_region *r, loff_t start, loff_t end,
 			 struct mpcg_member *toucher);
-int mpcg_region_reserve_check(struct mpcg_region *r, loff_t start, loff_t end);
-loff_t mpcg_region_seek(struct mpcg_region *r, loff_t offset, int whence,
+struct mpcg_attachment *mpcg_region_attach(struct mpcg_region *r,
+					   unsigned int kind,
+					   struct mpcg_member *member);
+void mpcg_region_detach(struct mpcg_attachment *a);
+int mpcg_region_reassess(struct mpcg_region *r, u64 *moved);
+int mpcg_set_policy(struct mpcg_region *r, unsigned int policy);
+void mpcg_regions_init(void);
+void mpcg_regions_exit(void);
+
+/**
+ * enum mpcg_outcome - what a reassessment leaves to be done
+ * @MPCG_OUTCOME_NONE: it did not run (no memory for its plan): nothing
+ *                     changed, nothing to schedule
+ * @MPCG_OUTCOME_ASSESSED: the region is assessed
+ * @MPCG_OUTCOME_RETRY: the region is pending (something changed meanwhile,
+ *                      a chunk had no plan, no memory, interrupted): try
+ *                      again after auto_reassess_ms
+ * @MPCG_OUTCOME_BACKOFF: the region is pending because a payer's limit
+ *                        refused a chunk: try again with backoff
+ *
+ * mpcg_reassess() returns it; region.c schedules what it says.
+ */
+enum mpcg_outcome {
+	MPCG_OUTCOME_NONE,
+	MPCG_OUTCOME_ASSESSED,
+	MPCG_OUTCOME_RETRY,
+	MPCG_OUTCOME_BACKOFF,
+};
+
+/* reassess.c: fair shares and charge movement */
+int mpcg_reassess(struct mpcg_region *r, u64 *moved,
+		  enum mpcg_outcome *outcome);
+extern const char *const mpcg_policy_names[MPCG_NR_POLICIES];
+
+/* chunk.c: the chunk store */
+void mpcg_chunks_init(struct mpcg_region *r, unsigned int chunk_shift);
+void mpcg_chunks_destroy(struct mpcg_region *r);
+struct page *mpcg_get_page(struct mpcg_region *r, pgoff_t index,
+			   unsigned int flags, struct mpcg_member *toucher,
+			   bool *changed);
+bool mpcg_chunks_truncate(struct mpcg_region *r, loff_t newsize);
+bool mpcg_chunks_punch(struct mpcg_region *r, loff_t start, loff_t end);
+bool mpcg_chunks_allocate_end(struct mpcg_region *r, unsigned long first,
+			      unsigned long last, bool failed);
+int mpcg_chunks_reserve_check(struct mpcg_region *r, loff_t start,
+			      loff_t end);
+loff_t mpcg_chunks_seek(struct mpcg_region *r, loff_t offset, int whence,
 			loff_t size);
 void mpcg_map_chunk(struct mpcg_region *r, struct vm_area_struct *vma,
 		    struct page *page);
@@ -315,19 +371,16 @@ void mpcg_chunks_forget(struct mpcg_region *r, u64 slots);
 
 /* member.c: members, attachments and the global index */
 extern struct mutex mpcg_index_lock;
-extern struct list_head mpcg_regions;
-int mpcg_region_init(struct mpcg_region *r, struct super_block *sb);
-void mpcg_region_destroy(struct mpcg_region *r);
+void mpcg_members_init(struct mpcg_region *r);
+void mpcg_members_destroy(struct mpcg_region *r);
 struct mpcg_attachment *mpcg_attach(struct mpcg_region *r, unsigned int kind,
-				    struct mpcg_member *member);
-void mpcg_detach(struct mpcg_attachment *a);
+				    struct mpcg_member *member, bool *joined);
+bool mpcg_detach(struct mpcg_attachment *a);
 u64 mpcg_members_unused(struct mpcg_region *r);
 void mpcg_member_free_unused(struct mpcg_region *r, struct mpcg_member *m);
 int mpcg_set_owner(struct mpcg_region *r, struct mem_cgroup *memcg);
 void mpcg_paid_add(struct mpcg_member *m, long nr);
 struct hlist_head *mpcg_index_bucket(u64 cgroup_id);
-void mpcg_members_init(void);
-void mpcg_members_exit(void);
 
 /* stats.c: module-wide object counters (debugfs mpcg/objects) */
 enum mpcg_object {
@@ -339,6 +392,7 @@ enum mpcg_object {
 	MPCG_OBJ_PAGES,
 	MPCG_NR_OBJECTS
 };
+
 extern atomic_long_t mpcg_objects[MPCG_NR_OBJECTS];
 
 static inline void mpcg_objects_add(enum mpcg_object o, long nr)
@@ -348,14 +402,6 @@ static inline void mpcg_objects_add(enum mpcg_object o, long nr)
 
 void mpcg_stats_init(void);
 void mpcg_stats_exit(void);
-
-/* reassess.c: fair shares and charge movement */
-extern unsigned int mpcg_auto_reassess_ms;
-void mpcg_region_changed(struct mpcg_region *r);
-void mpcg_reassess_work(struct work_struct *work);
-int mpcg_reassess(struct mpcg_region *r, u64 *moved);
-int mpcg_set_policy(struct mpcg_region *r, unsigned int policy);
-extern const char *const mpcg_policy_names[MPCG_NR_POLICIES];
 
 /* ctl.c: the control interface */
 long mpcg_region_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

@@ -2,10 +2,11 @@
 /*
  * mpcg reassessment: fair shares, and moving the fewest chunks to reach them.
  *
- * Owns the policies, a region's assessed/pending state, the automatic
- * (delayed) reassessment and the algorithm.  mpcg_reassess() first gives a
- * removed owner's ownership to its nearest live ancestor
- * (mpcg_rehome_owner()), then runs these steps, one function each:
+ * Owns the policies, the assessed/pending state a reassessment leaves, and
+ * the algorithm.  region.c runs it (mpcg_reassess(), with
+ * region->reassess_lock held) after giving a removed owner's ownership to
+ * its nearest live ancestor, and schedules the retry its outcome asks for;
+ * nothing here calls region.c.  The steps, one function each:
  *
  *  1. Types (mpcg_plan_types()).  Every resident chunk gets its set of
  *     sharers from the policy (a bitmask of member slots).  Chunks with the
@@ -36,30 +37,23 @@
  *     their memory cgroup reference.
  *
  * The region ends assessed (mpcg_plan_end()) only if nothing changed
- * meanwhile, every planned move succeeded and every chunk had a plan;
- * otherwise a retry is queued, with backoff after a shortfall.
+ * meanwhile, every planned move succeeded and every chunk had a plan.
  *
- * Locking: region->reassess_lock is held throughout; chunk_sem is held for
- * read while the chunks are walked (steps 1 and 5) and around each move
- * (step 4); region->lock for snapshots of the member slots;
- * mpcg_index_lock in step 5.  Touches that happen meanwhile bump
+ * Locking: region->reassess_lock is held throughout (by region.c);
+ * chunk_sem is held for read while the chunks are walked (steps 1 and 5)
+ * and around each move (step 4); region->lock for snapshots of the member
+ * slots; mpcg_index_lock in step 5.  Touches that happen meanwhile bump
  * region->gen and leave the region pending.
  */
 #include <linux/bitops.h>
 #include <linux/ktime.h>
 #include <linux/math64.h>
 #include <linux/memcontrol.h>
-#include <linux/moduleparam.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 
 #include "mpcg.h"
 #include "trace.h"
-
-unsigned int mpcg_auto_reassess_ms = 100;
-module_param_named(auto_reassess_ms, mpcg_auto_reassess_ms, uint, 0644);
-MODULE_PARM_DESC(auto_reassess_ms,
-		 "Delay of the automatic reassessment after a change, in ms (0: off)");
 
 const char *const mpcg_policy_names[MPCG_NR_POLICIES] = {
 	[MPCG_POLICY_PROPORTIONAL] = "proportional",
@@ -70,25 +64,6 @@ const char *const mpcg_policy_names[MPCG_NR_POLICIES] = {
 
 #define MPCG_MAX_TYPES		256
 #define MPCG_TYPE_HASH		512	/* 2 * MPCG_MAX_TYPES, a power of 2 */
-#define MPCG_BACKOFF_MAX	6	/* retry after at most 64 s */
-
-/**
- * mpcg_region_changed - note a change that can alter a fair share
- * @r: the region
- *
- * Marks the region pending and, unless automatic reassessment is off,
- * schedules one.  Callable from any context that may sleep or not.
- */
-void mpcg_region_changed(struct mpcg_region *r)
-{
-	unsigned int ms = READ_ONCE(mpcg_auto_reassess_ms);
-
-	atomic_long_inc(&r->gen);
-	WRITE_ONCE(r->state, MPCG_STATE_PENDING);
-	if (ms)
-		queue_delayed_work(system_unbound_wq, &r->work,
-				   msecs_to_jiffies(ms));
-}
 
 /* Who shares the cost of @c under @policy: a mask of member slots. */
 static u64 mpcg_sharers(unsigned int policy, const struct mpcg_chunk *c,
@@ -526,27 +501,6 @@ static void mpcg_free_departed(struct mpcg_region *r)
 	mutex_unlock(&mpcg_index_lock);
 }
 
-/*
- * The owner's memory cgroup was removed: the kernel has moved its charges
- * to the parent, and so does the region's ownership (to the nearest
- * ancestor still alive), so that a removed cgroup is not kept as a zombie.
- */
-static void mpcg_rehome_owner(struct mpcg_region *r)
-{
-	struct mem_cgroup *memcg = r->owner->memcg;
-
-	if (!css_is_dying(&memcg->css))
-		return;
-	while (memcg && css_is_dying(&memcg->css))
-		memcg = parent_mem_cgroup(memcg);
-	if (!memcg)
-		return;
-	mutex_lock(&mpcg_index_lock);
-	if (!mpcg_set_owner(r, memcg))
-		mpcg_region_changed(r);
-	mutex_unlock(&mpcg_index_lock);
-}
-
 /* Before step 1: what the reassessment starts from. */
 static void mpcg_plan_start(struct mpcg_region *r, struct mpcg_plan *p)
 {
@@ -568,34 +522,21 @@ static void mpcg_plan_start(struct mpcg_region *r, struct mpcg_plan *p)
 
 /*
  * After step 5: the region is assessed only if nothing changed since the
- * start, every chunk had a plan and every planned move succeeded.
- * Otherwise it is pending and, unless automatic reassessment is off, a
- * retry is queued: after a shortfall HZ << backoff later (the exponent
- * growing up to MPCG_BACKOFF_MAX), else after auto_reassess_ms.  @err is
- * what mpcg_reassess() returns.
+ * start, every chunk had a plan and every planned move succeeded.  Returns
+ * what is left to be done; @err is what mpcg_reassess() returns.
  */
-static void mpcg_plan_end(struct mpcg_region *r, struct mpcg_plan *p,
-			  int err)
+static enum mpcg_outcome mpcg_plan_end(struct mpcg_region *r,
+				       struct mpcg_plan *p, int err)
 {
-	unsigned int ms = READ_ONCE(mpcg_auto_reassess_ms);
+	enum mpcg_outcome outcome;
 
 	if (!err && !p->failed && !p->unplanned && !p->overflow &&
 	    atomic_long_read(&r->gen) == p->gen) {
 		WRITE_ONCE(r->state, MPCG_STATE_ASSESSED);
-		r->backoff = 0;
+		outcome = MPCG_OUTCOME_ASSESSED;
 	} else {
 		WRITE_ONCE(r->state, MPCG_STATE_PENDING);
-		if (!ms) {
-			/* Automatic reassessment is off: no retries either. */
-		} else if (p->failed) {
-			queue_delayed_work(system_unbound_wq, &r->work,
-					   HZ << r->backoff);
-			if (r->backoff < MPCG_BACKOFF_MAX)
-				r->backoff++;
-		} else {
-			queue_delayed_work(system_unbound_wq, &r->work,
-					   msecs_to_jiffies(ms));
-		}
+		outcome = p->failed ? MPCG_OUTCOME_BACKOFF : MPCG_OUTCOME_RETRY;
 	}
 	/* Duration 0 if tracing was turned on during this reassessment. */
 	if (trace_mpcg_reassess_end_enabled())
@@ -605,32 +546,40 @@ static void mpcg_plan_end(struct mpcg_region *r, struct mpcg_plan *p,
 					p->t0 ? ktime_get_ns() - p->t0 : 0,
 					(u64)r->shortfall * mpcg_chunk_size(r),
 					r->state, err);
+	return outcome;
 }
 
 /**
  * mpcg_reassess - bring a region's charges in line with its policy
  * @r: the region
- * @moved: if not NULL, set to the number of chunks this call moved
+ * @moved: if not NULL, set to the number of chunks this call moved (unless
+ *         it returns -ENOMEM before it starts)
+ * @outcome: set to what is left to be done, for the caller to schedule
  *
- * Rehomes a removed owner, then runs steps 1 to 5 (see the top of this
- * file); synchronous, and may take as long as copying the chunks that
- * move.  The region ends assessed unless something changed meanwhile, a
- * chunk had no plan, a payer's limit refused a chunk (then a retry is
- * scheduled with backoff), or the caller was killed.
+ * Runs steps 1 to 5 (see the top of this file); synchronous, and may take
+ * as long as copying the chunks that move.  The region ends assessed
+ * unless something changed meanwhile, a chunk had no plan, a payer's limit
+ * refused a chunk (@outcome is then MPCG_OUTCOME_BACKOFF), or the caller
+ * was killed.
  *
- * Return: 0, -ENOMEM, or -EINTR if a fatal signal cut it short.
+ * Context: called with region->reassess_lock held; takes chunk_sem,
+ * region->lock and mpcg_index_lock; sleeps.
+ *
+ * Return: 0, -ENOMEM (with @outcome MPCG_OUTCOME_NONE if it could not
+ * start), or -EINTR if a fatal signal cut it short.
  */
-int mpcg_reassess(struct mpcg_region *r, u64 *moved)
+int mpcg_reassess(struct mpcg_region *r, u64 *moved,
+		  enum mpcg_outcome *outcome)
 {
 	struct mpcg_plan *p;
 	int err;
 
+	lockdep_assert_held(&r->reassess_lock);
+	*outcome = MPCG_OUTCOME_NONE;
 	p = kvzalloc(sizeof(*p), GFP_KERNEL | __GFP_NOWARN);
 	if (!p)
 		return -ENOMEM;
 
-	mutex_lock(&r->reassess_lock);
-	mpcg_rehome_owner(r);
 	mpcg_plan_start(r, p);
 	mpcg_plan_types(r, p);
 	mpcg_plan_targets(p);
@@ -641,40 +590,9 @@ int mpcg_reassess(struct mpcg_region *r, u64 *moved)
 	mpcg_free_departed(r);
 	if (p->interrupted)
 		err = -EINTR;
-	mpcg_plan_end(r, p, err);
-	mutex_unlock(&r->reassess_lock);
+	*outcome = mpcg_plan_end(r, p, err);
 	if (moved)
 		*moved = p->moved;
 	kvfree(p);
 	return err;
-}
-
-/**
- * mpcg_reassess_work - the automatic reassessment (delayed work)
- * @work: region->work
- */
-void mpcg_reassess_work(struct work_struct *work)
-{
-	struct mpcg_region *r = container_of(to_delayed_work(work),
-					     struct mpcg_region, work);
-
-	mpcg_reassess(r, NULL);
-}
-
-/**
- * mpcg_set_policy - change a region's charging policy
- * @r: the region
- * @policy: enum mpcg_policy
- *
- * Return: 0, or -EINVAL for an unknown policy.
- */
-int mpcg_set_policy(struct mpcg_region *r, unsigned int policy)
-{
-	if (policy >= MPCG_NR_POLICIES)
-		return -EINVAL;
-	mutex_lock(&r->reassess_lock);
-	WRITE_ONCE(r->policy, policy);
-	mutex_unlock(&r->reassess_lock);
-	mpcg_region_changed(r);
-	return 0;
 }
