@@ -175,15 +175,10 @@ int mpcg_set_owner(struct mpcg_region *r, struct mem_cgroup *memcg)
 
 /**
  * mpcg_members_init - set up the member slots of a new region
- * @r: the region
+ * @r: the region, zeroed
  */
 void mpcg_members_init(struct mpcg_region *r)
 {
-	/* The inode cache does not zero objects it hands out again. */
-	memset(r->members, 0, sizeof(r->members));
-	r->owner = NULL;
-	r->active = 0;
-	r->nr_attachments = 0;
 	spin_lock_init(&r->lock);
 	INIT_LIST_HEAD(&r->attachments);
 }

@@ -4,9 +4,10 @@
  *
  * Objects:
  *   struct mpcg_sb_info    - one per mount: options and the space counter.
- *   struct mpcg_region     - one per regular file (embedded in its inode):
- *                            the shared memory object, its chunk store and
- *                            its multi-process control group.
+ *   struct mpcg_region     - one per regular file (allocated with it, the
+ *                            inode points to it): the shared memory object,
+ *                            its chunk store and its multi-process control
+ *                            group.
  *   struct mpcg_chunk      - one per resident chunk, in region->chunks: its
  *                            pages, payer and touchers.
  *   struct mpcg_pages      - the pages backing one chunk (one or more
@@ -194,6 +195,8 @@ struct mpcg_attachment {
 
 /**
  * struct mpcg_region - the shared memory object behind one regular file
+ * @inode: the file's inode; the region is created with it and freed when
+ *         it is evicted
  * @chunks: chunk index -> struct mpcg_chunk, for resident chunks
  * @chunk_sem: read for allocating or moving a chunk, write for removing
  * @nr_chunks: number of resident chunks
@@ -217,6 +220,8 @@ struct mpcg_attachment {
  * @node: in the global list of regions (mpcg_index_lock)
  */
 struct mpcg_region {
+	struct inode *inode;
+
 	struct xarray chunks;
 	struct rw_semaphore chunk_sem;
 	atomic_long_t nr_chunks;
@@ -241,8 +246,16 @@ struct mpcg_region {
 	struct list_head node;
 };
 
+/*
+ * Only a regular file has a region, and ->alloc_inode() cannot tell what
+ * an inode will be (new_inode() is called before the mode is known), so
+ * one inode cache serves every kind and holds a pointer: directories,
+ * symlinks and special files do not carry the region's ~800 bytes.  The
+ * region is allocated (region.c) once the inode is known to be a regular
+ * file, and freed when it is evicted.
+ */
 struct mpcg_inode_info {
-	struct mpcg_region region;
+	struct mpcg_region *region;	/* NULL unless a regular file */
 	struct inode vfs_inode;
 };
 
@@ -251,14 +264,15 @@ static inline struct mpcg_inode_info *MPCG_I(struct inode *inode)
 	return container_of(inode, struct mpcg_inode_info, vfs_inode);
 }
 
+/* The region of a regular file. */
 static inline struct mpcg_region *mpcg_region(struct inode *inode)
 {
-	return &MPCG_I(inode)->region;
+	return MPCG_I(inode)->region;
 }
 
 static inline struct inode *mpcg_region_inode(struct mpcg_region *r)
 {
-	return &container_of(r, struct mpcg_inode_info, region)->vfs_inode;
+	return r->inode;
 }
 
 static inline struct mpcg_sb_info *MPCG_SB(struct super_block *sb)
@@ -306,7 +320,7 @@ static inline u64 mpcg_chunk_size(const struct mpcg_region *r)
 
 /* region.c: region lifecycle, the region list, "region changed" */
 extern struct list_head mpcg_regions;
-int mpcg_region_init(struct mpcg_region *r, struct super_block *sb);
+struct mpcg_region *mpcg_region_create(struct inode *inode);
 void mpcg_region_destroy(struct mpcg_region *r);
 struct page *mpcg_region_get_page(struct mpcg_region *r, pgoff_t index,
 				  unsigned int flags,
@@ -321,7 +335,7 @@ struct mpcg_attachment *mpcg_region_attach(struct mpcg_region *r,
 void mpcg_region_detach(struct mpcg_attachment *a);
 int mpcg_region_reassess(struct mpcg_region *r, u64 *moved);
 int mpcg_set_policy(struct mpcg_region *r, unsigned int policy);
-void mpcg_regions_init(void);
+int mpcg_regions_init(void);
 void mpcg_regions_exit(void);
 
 /**

@@ -3,9 +3,10 @@
  * mpcg regions: a region's lifecycle, the list of all regions, and what
  * happens when a region changes.
  *
- * Owns a region's setup and teardown, the global list of regions (for
- * /dev/mpcg and the scan below), the periodic scan for owners whose memory
- * cgroup was removed, and "region changed": a change that can
+ * Owns the allocation of struct mpcg_region (for regular files only: see
+ * struct mpcg_inode_info), its setup and teardown, the global list of
+ * regions (for /dev/mpcg and the scan below), the periodic scan for owners
+ * whose memory cgroup was removed, and "region changed": a change that can
  * alter a fair share bumps the region's generation, leaves it pending and
  * queues the automatic (delayed) reassessment, which runs here; when a
  * reassessment does not end assessed, this file decides when it runs again
@@ -40,6 +41,8 @@ MODULE_PARM_DESC(auto_reassess_ms,
 
 /* All regions; mpcg_index_lock. */
 LIST_HEAD(mpcg_regions);
+
+static struct kmem_cache *mpcg_region_cachep;
 
 /*
  * Note a change that can alter a fair share: the region is pending and,
@@ -366,29 +369,39 @@ static void mpcg_scan_dying(struct work_struct *work)
 			   MPCG_SCAN_PERIOD);
 }
 
+static void mpcg_region_free(struct mpcg_region *r)
+{
+	kmem_cache_free(mpcg_region_cachep, r);
+	mpcg_objects_add(MPCG_OBJ_REGIONS, -1);
+}
+
 /**
- * mpcg_region_init - set up a new region, owned by the current task's
- *                    memory cgroup, and add it to the global list
- * @r: the region, embedded in a new regular file's inode
- * @sb: the mount
+ * mpcg_region_create - the region of a new regular file
+ * @inode: the new file's inode (i_sb, i_ino and i_mapping set up)
+ *
+ * Allocates and sets up a region, owned by the current task's memory
+ * cgroup, with the mount's chunk size and policy, and adds it to the list
+ * of regions.  The caller stores it in the inode's mpcg_inode_info, and
+ * mpcg_region_destroy() frees it when the inode is evicted.
  *
  * Context: process context; takes mpcg_index_lock; sleeps.
  *
- * Return: 0 or a negative errno.
+ * Return: the region, or ERR_PTR(-ENOMEM).
  */
-int mpcg_region_init(struct mpcg_region *r, struct super_block *sb)
+struct mpcg_region *mpcg_region_create(struct inode *inode)
 {
-	struct mpcg_sb_info *sbi = MPCG_SB(sb);
+	struct mpcg_sb_info *sbi = MPCG_SB(inode->i_sb);
 	struct mem_cgroup *memcg;
+	struct mpcg_region *r;
 	int err;
 
-	/* Counted until mpcg_region_destroy(), even if this fails. */
+	r = kmem_cache_zalloc(mpcg_region_cachep, GFP_KERNEL);
+	if (!r)
+		return ERR_PTR(-ENOMEM);
 	mpcg_objects_add(MPCG_OBJ_REGIONS, 1);
+	r->inode = inode;
+	mpcg_chunks_init(r, sbi->chunk_shift);
 	mpcg_members_init(r);
-	r->backoff = 0;
-	r->reassessments = 0;
-	r->chunks_moved = 0;
-	r->shortfall = 0;
 	mutex_init(&r->reassess_lock);
 	INIT_DELAYED_WORK(&r->work, mpcg_region_work);
 	atomic_long_set(&r->gen, 0);
@@ -402,16 +415,19 @@ int mpcg_region_init(struct mpcg_region *r, struct super_block *sb)
 		list_add_tail(&r->node, &mpcg_regions);
 	mutex_unlock(&mpcg_index_lock);
 	mem_cgroup_put(memcg);
-	if (!err)
-		trace_mpcg_region_create(mpcg_region_dev(r),
-					 mpcg_region_inode(r)->i_ino,
-					 r->owner->cgroup_id,
-					 mpcg_chunk_size(r), r->policy);
-	return err;
+	if (err) {
+		/* No member was made: nothing else to undo. */
+		mpcg_region_free(r);
+		return ERR_PTR(err);
+	}
+	trace_mpcg_region_create(mpcg_region_dev(r), inode->i_ino,
+				 r->owner->cgroup_id, mpcg_chunk_size(r),
+				 r->policy);
+	return r;
 }
 
 /**
- * mpcg_region_destroy - tear down a region whose inode is being evicted
+ * mpcg_region_destroy - tear down and free the region of an evicted inode
  * @r: the region: no attachment is left and nobody else can reach it
  *
  * Context: process context (inode eviction); takes mpcg_index_lock and
@@ -428,34 +444,40 @@ void mpcg_region_destroy(struct mpcg_region *r)
 	 * takes mpcg_index_lock, so it is cancelled without holding it.
 	 */
 	mutex_lock(&mpcg_index_lock);
-	if (r->owner)
-		list_del(&r->node);
+	list_del(&r->node);
 	mutex_unlock(&mpcg_index_lock);
 	cancel_delayed_work_sync(&r->work);
-	if (r->owner)
-		trace_mpcg_region_destroy(mpcg_region_dev(r),
-					  mpcg_region_inode(r)->i_ino,
-					  r->owner->cgroup_id,
-					  mpcg_chunk_size(r), r->policy);
+	trace_mpcg_region_destroy(mpcg_region_dev(r),
+				  mpcg_region_inode(r)->i_ino,
+				  r->owner->cgroup_id, mpcg_chunk_size(r),
+				  r->policy);
 	mpcg_chunks_destroy(r);
 	WARN_ON_ONCE(delayed_work_pending(&r->work));
 	mpcg_members_destroy(r);
-	mpcg_objects_add(MPCG_OBJ_REGIONS, -1);
+	mpcg_region_free(r);
 }
 
 /**
- * mpcg_regions_init - start the periodic scan for removed owners
+ * mpcg_regions_init - create the region cache and start the periodic scan
+ *                     for removed owners
  *
  * Context: module init.
+ *
+ * Return: 0 or -ENOMEM.
  */
-void mpcg_regions_init(void)
+int mpcg_regions_init(void)
 {
+	/* Charged to the file creator's memory cgroup, as its inode is. */
+	mpcg_region_cachep = KMEM_CACHE(mpcg_region, SLAB_ACCOUNT);
+	if (!mpcg_region_cachep)
+		return -ENOMEM;
 	queue_delayed_work(system_unbound_wq, &mpcg_scan_work,
 			   MPCG_SCAN_PERIOD);
+	return 0;
 }
 
 /**
- * mpcg_regions_exit - stop it
+ * mpcg_regions_exit - stop the scan and free the region cache
  *
  * Context: module exit, once the filesystem is unregistered and every
  * region is freed.
@@ -463,4 +485,5 @@ void mpcg_regions_init(void)
 void mpcg_regions_exit(void)
 {
 	cancel_delayed_work_sync(&mpcg_scan_work);
+	kmem_cache_destroy(mpcg_region_cachep);
 }
