@@ -18,11 +18,15 @@
  * file calls nothing above it, only member.c's counters.
  *
  * Locking: see kernel/mpcg.h.  Lookups are lockless (RCU); allocation and
- * moves hold region->chunk_sem for read; removal holds it for write (or
- * runs when the inode is being evicted and nobody else can reach the
- * region).  Removal, zeroing and moves lock every page of the chunk; a
- * first touch locks the touched page, so a touch is either counted before
- * the chunk is removed or retried on what replaced it.
+ * moves hold region->chunk_sem for read; removal holds it for write (also
+ * when the region is torn down, though nobody else can reach it then, so
+ * that one rule covers every remover).  Removal, zeroing and moves lock
+ * every page of the chunk; a first touch locks the touched page, so a touch
+ * is either counted before the chunk is removed or retried on what
+ * replaced it.  chunk->pages is read without RCU only where it cannot be
+ * replaced: with chunk_sem held for write, by the mover (which holds
+ * region->reassess_lock, so there is no other mover), or with a page of the
+ * chunk locked (a move locks every page before it replaces them).
  */
 #include <linux/gfp.h>
 #include <linux/highmem.h>
@@ -198,8 +202,10 @@ static void mpcg_space_uncharge(struct mpcg_sb_info *sbi)
 
 /**
  * mpcg_chunks_init - set up the chunk store of a new region
- * @r: the region, embedded in a new inode
+ * @r: the region of a new regular file
  * @chunk_shift: log2 of the mount's chunk size
+ *
+ * Context: takes no lock; nobody else can reach @r yet.
  */
 void mpcg_chunks_init(struct mpcg_region *r, unsigned int chunk_shift)
 {
@@ -363,6 +369,10 @@ static bool mpcg_touch_slow(struct mpcg_chunk *chunk, struct page *page,
  *           first touched by @toucher: a change to the region, which the
  *           caller (region.c) marks
  *
+ * Context: process context, may sleep (allocation, page lock).  Takes
+ * region->chunk_sem for read to allocate, and the page lock.  No lock may
+ * be held but the inode lock or the mmap lock.
+ *
  * Return: the page with a reference held (locked with MPCG_GP_LOCK), NULL
  * if the chunk is not resident and MPCG_GP_CREATE was not given, or an
  * ERR_PTR: -ENOSPC past the mount's size, -ENOMEM, -EFAULT for a fault
@@ -429,6 +439,9 @@ struct page *mpcg_get_page(struct mpcg_region *r, pgoff_t index,
  * and has no PTE yet, so that touching a resident chunk costs one fault,
  * not one per page.  Holding one page lock of the chunk keeps it from being
  * moved or removed meanwhile (both take every page lock before they unmap).
+ *
+ * Context: the fault handler, with @page locked; may sleep (page table
+ * allocation).
  */
 void mpcg_map_chunk(struct mpcg_region *r, struct vm_area_struct *vma,
 		    struct page *page)
@@ -466,6 +479,14 @@ enum mpcg_unmap {
 	MPCG_UNMAP_ALL,		/* truncate: private copies go too */
 };
 
+/* chunk->pages, with chunk_sem held for write: no move can replace it. */
+static struct mpcg_pages *mpcg_chunk_pages_excl(struct mpcg_region *r,
+						struct mpcg_chunk *chunk)
+{
+	return rcu_dereference_protected(chunk->pages,
+					 lockdep_is_held_type(&r->chunk_sem, 0));
+}
+
 /*
  * Take chunk @ci out of the region and drop the region's references to its
  * pages, which the caller has locked (all of them); they are unlocked on
@@ -473,7 +494,7 @@ enum mpcg_unmap {
  * locked, so that no fault can map them again; they are taken back from the
  * chunk before they are unlocked, so that a fault or first touch waiting
  * for one finds it orphaned and looks again.  Called with chunk_sem held
- * for write or from eviction.
+ * for write.
  */
 static void mpcg_chunk_remove_locked(struct mpcg_region *r, unsigned long ci,
 				     struct mpcg_chunk *chunk,
@@ -483,6 +504,7 @@ static void mpcg_chunk_remove_locked(struct mpcg_region *r, unsigned long ci,
 	struct inode *inode = mpcg_region_inode(r);
 	unsigned long slot;
 
+	lockdep_assert_held_write(&r->chunk_sem);
 	xa_erase(&r->chunks, ci);
 	/* No touch can be added now: every page is locked. */
 	for_each_set_bit(slot, &chunk->touched, MPCG_MAX_MEMBERS)
@@ -507,7 +529,7 @@ static void mpcg_chunk_remove_locked(struct mpcg_region *r, unsigned long ci,
 static void mpcg_chunk_remove(struct mpcg_region *r, unsigned long ci,
 			      struct mpcg_chunk *chunk, enum mpcg_unmap unmap)
 {
-	struct mpcg_pages *pages = rcu_dereference_protected(chunk->pages, true);
+	struct mpcg_pages *pages = mpcg_chunk_pages_excl(r, chunk);
 
 	mpcg_lock_range(pages, 0, pages_per_chunk(r));
 	mpcg_chunk_remove_locked(r, ci, chunk, pages, unmap);
@@ -533,7 +555,7 @@ static void mpcg_chunk_zero_tail(struct mpcg_region *r, unsigned long ci,
 		return;
 	if (!whole)	/* @from is in the chunk's last page */
 		whole = n;
-	pages = rcu_dereference_protected(chunk->pages, true);
+	pages = mpcg_chunk_pages_excl(r, chunk);
 	mpcg_lock_range(pages, first, n);
 	if (whole < n)
 		unmap_mapping_range(inode->i_mapping,
@@ -555,7 +577,10 @@ static void mpcg_chunk_zero_tail(struct mpcg_region *r, unsigned long ci,
  * Chunks entirely beyond @newsize are freed (and uncharged); the rest of the
  * chunk that holds @newsize is zeroed, so that extending the file again
  * shows zeroes.  Mappings beyond the new end, private copies included, are
- * zapped.  Called with the inode lock held.
+ * zapped.
+ *
+ * Context: called with the inode lock held (truncate); takes
+ * region->chunk_sem for write and page locks; sleeps.
  *
  * Return: true if a chunk was freed (a change to the region).
  */
@@ -567,6 +592,7 @@ bool mpcg_chunks_truncate(struct mpcg_region *r, loff_t newsize)
 	bool removed = false;
 	unsigned long ci;
 
+	lockdep_assert_held_write(&inode->i_rwsem);
 	down_write(&r->chunk_sem);
 	xa_for_each_start(&r->chunks, ci, chunk, first) {
 		mpcg_chunk_remove(r, ci, chunk, MPCG_UNMAP_ALL);
@@ -591,8 +617,7 @@ static void mpcg_chunk_zero_range(struct mpcg_region *r, unsigned long ci,
 
 	if (!chunk)
 		return;
-	pages = rcu_dereference_protected(chunk->pages,
-					  lockdep_is_held(&r->chunk_sem));
+	pages = mpcg_chunk_pages_excl(r, chunk);
 	for (pos = from; pos < to; pos = round_down(pos, PAGE_SIZE) + PAGE_SIZE) {
 		struct page *page = mpcg_pages_nth(pages,
 						   (pos - base) >> PAGE_SHIFT);
@@ -614,7 +639,9 @@ static void mpcg_chunk_zero_range(struct mpcg_region *r, unsigned long ci,
  * Whole chunks in the range are freed and uncharged; the parts of chunks
  * it only partly covers are zeroed (a chunk is never split).  Shared
  * mappings of freed chunks are zapped; private copies stay, as on tmpfs.
- * Called with the inode lock held.
+ *
+ * Context: called with the inode lock held (fallocate); takes
+ * region->chunk_sem for write and page locks; sleeps.
  *
  * Return: true if a chunk was freed (a change to the region).
  */
@@ -627,6 +654,7 @@ bool mpcg_chunks_punch(struct mpcg_region *r, loff_t start, loff_t end)
 	bool removed = false;
 	unsigned long ci;
 
+	lockdep_assert_held_write(&mpcg_region_inode(r)->i_rwsem);
 	if (start >= end)
 		return false;
 	down_write(&r->chunk_sem);
@@ -656,6 +684,8 @@ bool mpcg_chunks_punch(struct mpcg_region *r, loff_t start, loff_t end)
  * @r: the region
  * @start: first byte
  * @end: one past the last byte
+ *
+ * Context: takes no lock but RCU; does not sleep.
  *
  * Return: 0, or -ENOSPC if the chunks of the range that are not resident
  * yet do not fit in what is left of the mount's size.
@@ -688,6 +718,8 @@ int mpcg_chunks_reserve_check(struct mpcg_region *r, loff_t start, loff_t end)
  * @offset: where to start
  * @whence: SEEK_DATA or SEEK_HOLE
  * @size: the file size
+ *
+ * Context: takes no lock but RCU; does not sleep.
  *
  * Return: the offset of the next resident (SEEK_DATA) or non-resident
  * (SEEK_HOLE, the end of the file counts as a hole) byte at or after
@@ -729,8 +761,10 @@ loff_t mpcg_chunks_seek(struct mpcg_region *r, loff_t offset, int whence,
  * On success the chunks it made resident are ordinary chunks from now on;
  * on failure those that are still unused (nobody faulted them in or wrote
  * them since, which is checked with all their pages locked) are freed
- * again, as tmpfs gives back the pages of a failed fallocate().  Called
- * with the inode lock held.
+ * again, as tmpfs gives back the pages of a failed fallocate().
+ *
+ * Context: called with the inode lock held (fallocate); on failure takes
+ * region->chunk_sem for write and page locks, and sleeps.
  *
  * Return: true if a chunk was freed (a change to the region).
  */
@@ -742,6 +776,7 @@ bool mpcg_chunks_allocate_end(struct mpcg_region *r, unsigned long first,
 	bool removed = false;
 	unsigned long ci;
 
+	lockdep_assert_held_write(&mpcg_region_inode(r)->i_rwsem);
 	if (!failed) {
 		rcu_read_lock();
 		xa_for_each_range(&r->chunks, ci, chunk, first, last)
@@ -756,8 +791,7 @@ bool mpcg_chunks_allocate_end(struct mpcg_region *r, unsigned long first,
 
 		if (!READ_ONCE(chunk->unused))
 			continue;
-		pages = rcu_dereference_protected(chunk->pages,
-						  lockdep_is_held(&r->chunk_sem));
+		pages = mpcg_chunk_pages_excl(r, chunk);
 		mpcg_lock_range(pages, 0, n);
 		if (READ_ONCE(chunk->unused)) {
 			mpcg_chunk_remove_locked(r, ci, chunk, pages,
@@ -774,25 +808,29 @@ bool mpcg_chunks_allocate_end(struct mpcg_region *r, unsigned long first,
 /**
  * mpcg_chunks_destroy - free every chunk of a region being evicted
  * @r: the region; nobody else can reach it any more
+ *
+ * Context: sleeps.  Takes region->chunk_sem for write, uncontended (nobody
+ * else can reach the region), so that removal has one locking rule.
  */
 void mpcg_chunks_destroy(struct mpcg_region *r)
 {
 	struct mpcg_chunk *chunk;
 	unsigned long ci;
 
+	down_write(&r->chunk_sem);
 	xa_for_each(&r->chunks, ci, chunk) {
 		mpcg_chunk_remove(r, ci, chunk, MPCG_NO_UNMAP);
 		cond_resched();
 	}
 	xa_destroy(&r->chunks);
+	up_write(&r->chunk_sem);
 }
 
 /**
  * mpcg_chunk_move - charge a chunk to another member by moving its memory
  * @r: the region
  * @ci: the chunk's index
- * @chunk: the chunk, resident at @ci; the caller holds chunk_sem for read
- *         and region->reassess_lock
+ * @chunk: the chunk, resident at @ci
  * @to: the new payer
  *
  * Allocates new pages charged to @to's memory cgroup without invoking the
@@ -800,6 +838,10 @@ void mpcg_chunks_destroy(struct mpcg_region *r)
  * old pages (faults, write() and first touches of the chunk wait), unmaps
  * the chunk from every mapping (private copies stay), copies, publishes the
  * new pages and frees the old ones, which uncharges the old payer.
+ *
+ * Context: called with region->chunk_sem held for read (the chunk stays
+ * resident) and region->reassess_lock (nobody else moves it); takes every
+ * page lock of the chunk; sleeps.
  *
  * Return: 0, or -ENOMEM if @to could not take the chunk (nothing changed).
  */
@@ -813,6 +855,8 @@ int mpcg_chunk_move(struct mpcg_region *r, unsigned long ci,
 	struct mpcg_member *from;
 	u64 t0 = 0;
 
+	lockdep_assert_held(&r->chunk_sem);
+	lockdep_assert_held(&r->reassess_lock);
 	/* Only the tracepoint uses the duration: with it off, no clock read. */
 	if (trace_mpcg_chunk_move_enabled())
 		t0 = ktime_get_ns();
@@ -824,7 +868,9 @@ int mpcg_chunk_move(struct mpcg_region *r, unsigned long ci,
 	if (!new)
 		return -ENOMEM;
 
+	/* Only a mover replaces it, and movers hold reassess_lock. */
 	old = rcu_dereference_protected(chunk->pages,
+					lockdep_is_held(&r->reassess_lock) &&
 					lockdep_is_held(&r->chunk_sem));
 	mpcg_lock_range(old, 0, n);
 	unmap_mapping_range(inode->i_mapping, (loff_t)ci << r->chunk_shift,

@@ -59,6 +59,8 @@ static const struct inode_operations mpcg_symlink_inode_operations = {
  *
  * A regular file also gets its region (mpcg_region_create()).
  *
+ * Context: process context; sleeps.
+ *
  * Return: the new inode, or NULL when the mount's nr_inodes limit is
  * reached or memory is short.
  */

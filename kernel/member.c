@@ -43,10 +43,14 @@ static struct hlist_head mpcg_index[1 << MPCG_INDEX_BITS];
  * mpcg_index_bucket - the index bucket of members of a cgroup
  * @cgroup_id: the cgroup's id
  *
- * Return: the hash chain to walk under mpcg_index_lock.
+ * Context: called with mpcg_index_lock held, which keeps the chain as it is
+ * while the caller walks it; does not sleep.
+ *
+ * Return: the hash chain of @cgroup_id's members.
  */
 struct hlist_head *mpcg_index_bucket(u64 cgroup_id)
 {
+	lockdep_assert_held(&mpcg_index_lock);
 	return &mpcg_index[hash_64(cgroup_id, MPCG_INDEX_BITS)];
 }
 
@@ -54,6 +58,9 @@ struct hlist_head *mpcg_index_bucket(u64 cgroup_id)
  * mpcg_paid_add - account chunks charged to a member
  * @m: the member
  * @nr: chunks added (negative: removed)
+ *
+ * Context: any; takes no lock (an atomic counter; the peak is a statistic,
+ * updated without a lock).
  */
 void mpcg_paid_add(struct mpcg_member *m, long nr)
 {
@@ -69,12 +76,13 @@ static struct mem_cgroup *mpcg_current_memcg(void)
 	return get_mem_cgroup_from_mm(current->mm);
 }
 
-/* Find the member for @memcg; region->lock held. */
+/* Find the member for @memcg.  Called with region->lock held. */
 static struct mpcg_member *mpcg_member_find(struct mpcg_region *r,
 					    struct mem_cgroup *memcg)
 {
 	unsigned int i;
 
+	lockdep_assert_held(&r->lock);
 	for (i = 0; i < MPCG_MAX_MEMBERS; i++)
 		if (r->members[i] && r->members[i]->memcg == memcg)
 			return r->members[i];
@@ -131,12 +139,16 @@ static struct mpcg_member *mpcg_member_get(struct mpcg_region *r,
  * mpcg_member_free_unused - free a member that has no use left
  * @r: the region
  * @m: the member: no attachment, pays for nothing, not the owner, no chunk
- *     has its touch bit.  The caller holds mpcg_index_lock and
- *     region->chunk_sem (so no chunk can name it any more).
+ *     has its touch bit
+ *
+ * Context: called with mpcg_index_lock held (nobody can find or revive @m)
+ * and region->chunk_sem (so no chunk can name it any more); takes
+ * region->lock; does not sleep.
  */
 void mpcg_member_free_unused(struct mpcg_region *r, struct mpcg_member *m)
 {
 	lockdep_assert_held(&mpcg_index_lock);
+	lockdep_assert_held(&r->chunk_sem);
 	spin_lock(&r->lock);
 	r->members[m->slot] = NULL;
 	spin_unlock(&r->lock);
@@ -154,14 +166,19 @@ void mpcg_member_free_unused(struct mpcg_region *r, struct mpcg_member *m)
  * The owner pays for chunks no member should pay for.  The old owner, if
  * any, stays a member while it has attachments or pays; reassessment frees
  * it otherwise.  A new owner is a change to the region, which the caller
- * marks.  Called with mpcg_index_lock held.
+ * marks.
+ *
+ * Context: called with mpcg_index_lock held; takes region->lock; may sleep
+ * (allocates the member).
  *
  * Return: 0, or -ENOMEM / -EUSERS.
  */
 int mpcg_set_owner(struct mpcg_region *r, struct mem_cgroup *memcg)
 {
-	struct mpcg_member *m = mpcg_member_get(r, memcg);
+	struct mpcg_member *m;
 
+	lockdep_assert_held(&mpcg_index_lock);
+	m = mpcg_member_get(r, memcg);
 	if (IS_ERR(m))
 		return PTR_ERR(m);
 	spin_lock(&r->lock);
@@ -176,6 +193,8 @@ int mpcg_set_owner(struct mpcg_region *r, struct mem_cgroup *memcg)
 /**
  * mpcg_members_init - set up the member slots of a new region
  * @r: the region, zeroed
+ *
+ * Context: takes no lock; nobody else can reach @r yet.
  */
 void mpcg_members_init(struct mpcg_region *r)
 {
@@ -187,6 +206,9 @@ void mpcg_members_init(struct mpcg_region *r)
  * mpcg_members_destroy - free every member of a region being torn down
  * @r: the region: no attachment is left, its chunks are freed, and nobody
  *     else can reach it
+ *
+ * Context: takes mpcg_index_lock (to take the members out of the index)
+ * and region->lock; sleeps.
  */
 void mpcg_members_destroy(struct mpcg_region *r)
 {
@@ -249,6 +271,10 @@ u64 mpcg_members_unused(struct mpcg_region *r)
  *          of the original), or NULL for the current task's memory cgroup
  * @joined: set to whether the member joined (it had no attachment): a
  *          change to the region, which the caller marks
+ *
+ * Context: process context, may sleep.  With @member NULL, takes
+ * mpcg_index_lock; then region->lock.  With @member given, the allocation
+ * cannot fail (vm_operations_struct.open cannot).
  *
  * Return: the attachment, or an ERR_PTR: -ENOMEM, or -EUSERS when the
  * region already has MPCG_MAX_MEMBERS members.
@@ -315,6 +341,8 @@ struct mpcg_attachment *mpcg_attach(struct mpcg_region *r, unsigned int kind,
  *
  * When it was its member's last, the member leaves: its touches stop
  * counting, and it should pay nothing.
+ *
+ * Context: takes region->lock; does not sleep.
  *
  * Return: true if the member left (a change to the region, which the
  * caller marks).

@@ -35,7 +35,8 @@
  *   mpcg_index_lock         global: all regions, members by cgroup id;
  *                           creating and freeing members
  *   region->chunk_sem       read: allocating or moving a chunk; write:
- *                           removing chunks
+ *                           removing chunks (and freeing a region's chunks
+ *                           when it is torn down)
  *   page lock               one page by faults, write() and first touches;
  *                           every page of a chunk by whoever removes,
  *                           zeroes or moves that chunk
@@ -49,6 +50,30 @@
  * mpcg_index_lock; mpcg_region_destroy() therefore takes the region off
  * that list (under the lock) before cancelling the work, after which
  * nothing can queue it again.
+ *
+ * Reading region->members[] without region->lock: a slot is written only
+ * with both mpcg_index_lock and region->lock held (a member is created in
+ * a free slot, or freed), so either lock alone gives a stable view of every
+ * slot.  Without them, a slot may be read, and the member it points to
+ * used, only where that member cannot be freed meanwhile.  A member is
+ * freed only by a reassessment (mpcg_free_departed(), under
+ * region->reassess_lock, mpcg_index_lock and chunk_sem for read), once it
+ * has no attachment, pays for no chunk, is not the owner, and after its
+ * touch bits have been cleared; and at teardown, when nobody else can
+ * reach the region.  So these may read a slot without region->lock:
+ *   - a holder of region->reassess_lock (the reassessment itself), for any
+ *     slot it knows is in use (its snapshot of the active mask, a chunk's
+ *     payer): nobody else frees members;
+ *   - a holder of chunk_sem for write (removing chunks), for the payer and
+ *     the touchers of a chunk: the freeing step, which holds chunk_sem for
+ *     read, cannot run, and a member a chunk names is not freed;
+ *   - the mover of a chunk (chunk_sem for read and region->reassess_lock),
+ *     for that chunk's payer, which pays for it and so is not freed.
+ * chunk_sem held for read alone is not enough for a chunk's payer: a
+ * reassessment can move the chunk and then free the old payer before the
+ * slot is read; such a reader takes region->lock.  Only the slot's pointer
+ * and the member's fields that the reader's locks or atomics cover may be
+ * used (nr_touched and nr_paid are atomics).
  *
  * No region lock is ever held while copying to or from user memory: read()
  * and write() look a page up, take a reference (and for write() the page
@@ -203,7 +228,7 @@ struct mpcg_attachment {
  * @chunk_shift: log2 of the chunk size (copied from the mount)
  * @lock: protects @members, @active, @attachments, @nr_attachments and
  *        every member's nr_attach
- * @members: member slots
+ * @members: member slots (read without @lock: see the top of this file)
  * @active: slots of members with at least one attachment
  * @owner: the owner's member (never freed while the region exists)
  * @attachments: all attachments
@@ -227,7 +252,7 @@ struct mpcg_region {
 	atomic_long_t nr_chunks;
 	unsigned int chunk_shift;
 
-	spinlock_t lock;
+	spinlock_t lock;	/* member slots and attachments */
 	struct mpcg_member *members[MPCG_MAX_MEMBERS];
 	unsigned long active;
 	struct mpcg_member *owner;
@@ -237,7 +262,7 @@ struct mpcg_region {
 	unsigned int policy;
 	unsigned int state;
 	atomic_long_t gen;
-	struct mutex reassess_lock;
+	struct mutex reassess_lock;	/* one reassessment at a time */
 	struct delayed_work work;
 	unsigned int backoff;
 	u64 reassessments;

@@ -366,6 +366,8 @@ static void mpcg_inode_init_once(void *obj)
 /**
  * mpcg_fs_init - create the inode cache and register the filesystem type
  *
+ * Context: module init.
+ *
  * Return: 0 or a negative errno.
  */
 int mpcg_fs_init(void)
@@ -389,6 +391,8 @@ int mpcg_fs_init(void)
 
 /**
  * mpcg_fs_exit - unregister the filesystem type and free the inode cache
+ *
+ * Context: module exit; waits for an RCU grace period.
  */
 void mpcg_fs_exit(void)
 {
