@@ -13,12 +13,20 @@
  * dropped when the last reference to a page goes.  A move allocates new
  * pages under the new payer and copies: the kernel cannot re-charge a page.
  *
+ * Functions that make, touch or free chunks report whether they did (a
+ * bool) to their caller in region.c, which marks the region changed; this
+ * file calls nothing above it, only member.c's counters.
+ *
  * Locking: see kernel/mpcg.h.  Lookups are lockless (RCU); allocation and
- * moves hold region->chunk_sem for read; removal holds it for write (or
- * runs when the inode is being evicted and nobody else can reach the
- * region).  Removal, zeroing and moves lock every page of the chunk; a
- * first touch locks the touched page, so a touch is either counted before
- * the chunk is removed or retried on what replaced it.
+ * moves hold region->chunk_sem for read; removal holds it for write (also
+ * when the region is torn down, though nobody else can reach it then, so
+ * that one rule covers every remover).  Removal, zeroing and moves lock
+ * every page of the chunk; a first touch locks the touched page, so a touch
+ * is either counted before the chunk is removed or retried on what
+ * replaced it.  chunk->pages is read without RCU only where it cannot be
+ * replaced: with chunk_sem held for write, by the mover (which holds
+ * region->reassess_lock, so there is no other mover), or with a page of the
+ * chunk locked (a move locks every page before it replaces them).
  */
 #include <linux/gfp.h>
 #include <linux/highmem.h>
@@ -137,6 +145,46 @@ static void mpcg_pages_set_index(struct mpcg_pages *pages, unsigned int nr,
 		mpcg_pages_nth(pages, i)->index = first + i;
 }
 
+static void mpcg_lock_range(struct mpcg_pages *pages, unsigned int from,
+			    unsigned int to)
+{
+	unsigned int i;
+
+	for (i = from; i < to; i++)
+		lock_page(mpcg_pages_nth(pages, i));
+}
+
+static void mpcg_unlock_range(struct mpcg_pages *pages, unsigned int from,
+			      unsigned int to)
+{
+	unsigned int i;
+
+	for (i = from; i < to; i++)
+		unlock_page(mpcg_pages_nth(pages, i));
+}
+
+/*
+ * The end of a chunk's pages, whoever takes them away (removal, a move's
+ * old pages, a creation that lost its race): take every page back from the
+ * chunk (page->private and page->mapping cleared), unlock them if @locked
+ * (then the caller locked all of them, and the clearing happens before any
+ * waiter gets a lock), drop the region's references, and free @pages after
+ * an RCU grace period, since lockless lookups may still read it.  A page is
+ * freed, and its memory cgroup uncharged, when its last reference goes.
+ */
+static void mpcg_pages_release(struct mpcg_region *r, struct mpcg_pages *pages,
+			       bool locked)
+{
+	unsigned int n = pages_per_chunk(r);
+
+	mpcg_pages_set_owner(pages, n, NULL, NULL);
+	if (locked)
+		mpcg_unlock_range(pages, 0, n);
+	mpcg_pages_put(pages, 1U << (chunk_order(r) - pages->order));
+	kfree_rcu(pages, rcu);
+	mpcg_objects_add(MPCG_OBJ_PAGES, -(long)n);
+}
+
 static bool mpcg_space_charge(struct mpcg_sb_info *sbi)
 {
 	unsigned long max = READ_ONCE(sbi->max_chunks);
@@ -154,8 +202,10 @@ static void mpcg_space_uncharge(struct mpcg_sb_info *sbi)
 
 /**
  * mpcg_chunks_init - set up the chunk store of a new region
- * @r: the region, embedded in a new inode
+ * @r: the region of a new regular file
  * @chunk_shift: log2 of the mount's chunk size
+ *
+ * Context: takes no lock; nobody else can reach @r yet.
  */
 void mpcg_chunks_init(struct mpcg_region *r, unsigned int chunk_shift)
 {
@@ -208,7 +258,8 @@ static bool mpcg_beyond_eof(struct mpcg_region *r, pgoff_t index)
 
 /*
  * Make chunk @ci resident, charged to @toucher (the owner if NULL), which
- * is also its first toucher.  -EEXIST if somebody else did it first.
+ * is also its first toucher.  -EEXIST if somebody else did it first.  A
+ * new chunk is a change to the region (reported by mpcg_get_page()).
  */
 static int mpcg_chunk_create(struct mpcg_region *r, unsigned long ci,
 			     pgoff_t index, unsigned int flags,
@@ -266,14 +317,11 @@ static int mpcg_chunk_create(struct mpcg_region *r, unsigned long ci,
 				       mpcg_region_inode(r)->i_ino, ci,
 				       toucher->cgroup_id, mpcg_chunk_size(r),
 				       !!(flags & MPCG_GP_FAULT));
-		mpcg_region_changed(r);
 		return 0;
 	}
 	err = xa_is_err(old) ? xa_err(old) : -EEXIST;
-	mpcg_pages_set_owner(pages, pages_per_chunk(r), NULL, NULL);
-	mpcg_pages_put(pages, 1U << (chunk_order(r) - pages->order));
-	kfree(pages);
-	mpcg_objects_add(MPCG_OBJ_PAGES, -(1L << chunk_order(r)));
+	/* Never published: nobody else has seen these pages. */
+	mpcg_pages_release(r, pages, false);
 out_chunk:
 	kfree(chunk);
 out_space:
@@ -286,11 +334,11 @@ out:
 /*
  * First touch of @chunk by @m, through @page (referenced, locked if
  * @locked).  With the page locked, the chunk cannot be removed or moved
- * under us; if it already was, the caller looks the page up again.
+ * under us; if it already was, the caller looks the page up again.  Sets
+ * *@changed if this was @m's first touch of the chunk.
  */
-static bool mpcg_touch_slow(struct mpcg_region *r, struct mpcg_chunk *chunk,
-			    struct page *page, bool locked,
-			    struct mpcg_member *m)
+static bool mpcg_touch_slow(struct mpcg_chunk *chunk, struct page *page,
+			    bool locked, struct mpcg_member *m, bool *changed)
 {
 	bool ok;
 
@@ -299,7 +347,7 @@ static bool mpcg_touch_slow(struct mpcg_region *r, struct mpcg_chunk *chunk,
 	ok = page_private(page) == (unsigned long)chunk;
 	if (ok && !test_and_set_bit(m->slot, &chunk->touched)) {
 		atomic_long_inc(&m->nr_touched);
-		mpcg_region_changed(r);
+		*changed = true;
 	}
 	if (!locked)
 		unlock_page(page);
@@ -317,6 +365,13 @@ static bool mpcg_touch_slow(struct mpcg_region *r, struct mpcg_chunk *chunk,
  * @toucher: the member on whose behalf the page is used: it becomes a
  *           toucher of the chunk, and pays for it if it is new; NULL for
  *           no touch
+ * @changed: set to true (never to false) if the chunk was made resident or
+ *           first touched by @toucher: a change to the region, which the
+ *           caller (region.c) marks
+ *
+ * Context: process context, may sleep (allocation, page lock).  Takes
+ * region->chunk_sem for read to allocate, and the page lock.  No lock may
+ * be held but the inode lock or the mmap lock.
  *
  * Return: the page with a reference held (locked with MPCG_GP_LOCK), NULL
  * if the chunk is not resident and MPCG_GP_CREATE was not given, or an
@@ -324,7 +379,8 @@ static bool mpcg_touch_slow(struct mpcg_region *r, struct mpcg_chunk *chunk,
  * beyond the end of the file.
  */
 struct page *mpcg_get_page(struct mpcg_region *r, pgoff_t index,
-			   unsigned int flags, struct mpcg_member *toucher)
+			   unsigned int flags, struct mpcg_member *toucher,
+			   bool *changed)
 {
 	unsigned long ci = index >> chunk_order(r);
 	unsigned int in = index & (pages_per_chunk(r) - 1);
@@ -338,14 +394,16 @@ struct page *mpcg_get_page(struct mpcg_region *r, pgoff_t index,
 			if (!(flags & MPCG_GP_CREATE))
 				return NULL;
 			err = mpcg_chunk_create(r, ci, index, flags, toucher);
-			if (err && err != -EEXIST)
+			if (!err)
+				*changed = true;
+			else if (err != -EEXIST)
 				return ERR_PTR(err);
 			continue;
 		}
 		if (!(flags & MPCG_GP_LOCK)) {
 			/* The fast path of a touch is this bit test. */
 			if (!toucher || test_bit(toucher->slot, &chunk->touched) ||
-			    mpcg_touch_slow(r, chunk, page, false, toucher))
+			    mpcg_touch_slow(chunk, page, false, toucher, changed))
 				return page;
 			put_page(page);
 			continue;
@@ -358,7 +416,7 @@ struct page *mpcg_get_page(struct mpcg_region *r, pgoff_t index,
 				return ERR_PTR(-EFAULT);
 			}
 			if (toucher && !test_bit(toucher->slot, &chunk->touched))
-				mpcg_touch_slow(r, chunk, page, true, toucher);
+				mpcg_touch_slow(chunk, page, true, toucher, changed);
 			/* Faulted in or written: a failed fallocate keeps it. */
 			if (unlikely(READ_ONCE(chunk->unused)))
 				WRITE_ONCE(chunk->unused, 0);
@@ -381,6 +439,9 @@ struct page *mpcg_get_page(struct mpcg_region *r, pgoff_t index,
  * and has no PTE yet, so that touching a resident chunk costs one fault,
  * not one per page.  Holding one page lock of the chunk keeps it from being
  * moved or removed meanwhile (both take every page lock before they unmap).
+ *
+ * Context: the fault handler, with @page locked; may sleep (page table
+ * allocation).
  */
 void mpcg_map_chunk(struct mpcg_region *r, struct vm_area_struct *vma,
 		    struct page *page)
@@ -411,24 +472,6 @@ void mpcg_map_chunk(struct mpcg_region *r, struct vm_area_struct *vma,
 	}
 }
 
-static void mpcg_lock_range(struct mpcg_pages *pages, unsigned int from,
-			    unsigned int to)
-{
-	unsigned int i;
-
-	for (i = from; i < to; i++)
-		lock_page(mpcg_pages_nth(pages, i));
-}
-
-static void mpcg_unlock_range(struct mpcg_pages *pages, unsigned int from,
-			      unsigned int to)
-{
-	unsigned int i;
-
-	for (i = from; i < to; i++)
-		unlock_page(mpcg_pages_nth(pages, i));
-}
-
 /* How mpcg_chunk_remove() treats mappings of the chunk. */
 enum mpcg_unmap {
 	MPCG_NO_UNMAP,		/* eviction: there are none */
@@ -436,12 +479,22 @@ enum mpcg_unmap {
 	MPCG_UNMAP_ALL,		/* truncate: private copies go too */
 };
 
+/* chunk->pages, with chunk_sem held for write: no move can replace it. */
+static struct mpcg_pages *mpcg_chunk_pages_excl(struct mpcg_region *r,
+						struct mpcg_chunk *chunk)
+{
+	return rcu_dereference_protected(chunk->pages,
+					 lockdep_is_held_type(&r->chunk_sem, 0));
+}
+
 /*
  * Take chunk @ci out of the region and drop the region's references to its
  * pages, which the caller has locked (all of them); they are unlocked on
  * return.  Mappings of it are zapped (as @unmap says) while its pages are
- * locked, so that no fault can map them again.  Called with chunk_sem held
- * for write or from eviction.
+ * locked, so that no fault can map them again; they are taken back from the
+ * chunk before they are unlocked, so that a fault or first touch waiting
+ * for one finds it orphaned and looks again.  Called with chunk_sem held
+ * for write.
  */
 static void mpcg_chunk_remove_locked(struct mpcg_region *r, unsigned long ci,
 				     struct mpcg_chunk *chunk,
@@ -449,12 +502,11 @@ static void mpcg_chunk_remove_locked(struct mpcg_region *r, unsigned long ci,
 				     enum mpcg_unmap unmap)
 {
 	struct inode *inode = mpcg_region_inode(r);
-	unsigned int n = pages_per_chunk(r);
 	unsigned long slot;
 
+	lockdep_assert_held_write(&r->chunk_sem);
 	xa_erase(&r->chunks, ci);
-	mpcg_pages_set_owner(pages, n, NULL, NULL);
-	/* No touch can be added now: every page is locked and orphaned. */
+	/* No touch can be added now: every page is locked. */
 	for_each_set_bit(slot, &chunk->touched, MPCG_MAX_MEMBERS)
 		atomic_long_dec(&r->members[slot]->nr_touched);
 	mpcg_paid_add(r->members[chunk->payer], -1);
@@ -466,23 +518,18 @@ static void mpcg_chunk_remove_locked(struct mpcg_region *r, unsigned long ci,
 				    (loff_t)ci << r->chunk_shift,
 				    1UL << r->chunk_shift,
 				    unmap == MPCG_UNMAP_ALL);
-	mpcg_unlock_range(pages, 0, n);
-	mpcg_pages_put(pages, 1U << (chunk_order(r) - pages->order));
-	/* Lockless lookups may still read @pages and @chunk: free after RCU. */
-	kfree_rcu(pages, rcu);
+	mpcg_pages_release(r, pages, true);
+	/* Lockless lookups may still read @chunk: free after RCU. */
 	kfree_rcu(chunk, rcu);
 	atomic_long_dec(&r->nr_chunks);
 	mpcg_objects_add(MPCG_OBJ_CHUNKS, -1);
-	mpcg_objects_add(MPCG_OBJ_PAGES, -(long)n);
 	mpcg_space_uncharge(MPCG_SB(inode->i_sb));
-	if (unmap != MPCG_NO_UNMAP)
-		mpcg_region_changed(r);
 }
 
 static void mpcg_chunk_remove(struct mpcg_region *r, unsigned long ci,
 			      struct mpcg_chunk *chunk, enum mpcg_unmap unmap)
 {
-	struct mpcg_pages *pages = rcu_dereference_protected(chunk->pages, true);
+	struct mpcg_pages *pages = mpcg_chunk_pages_excl(r, chunk);
 
 	mpcg_lock_range(pages, 0, pages_per_chunk(r));
 	mpcg_chunk_remove_locked(r, ci, chunk, pages, unmap);
@@ -508,7 +555,7 @@ static void mpcg_chunk_zero_tail(struct mpcg_region *r, unsigned long ci,
 		return;
 	if (!whole)	/* @from is in the chunk's last page */
 		whole = n;
-	pages = rcu_dereference_protected(chunk->pages, true);
+	pages = mpcg_chunk_pages_excl(r, chunk);
 	mpcg_lock_range(pages, first, n);
 	if (whole < n)
 		unmap_mapping_range(inode->i_mapping,
@@ -523,30 +570,40 @@ static void mpcg_chunk_zero_tail(struct mpcg_region *r, unsigned long ci,
 }
 
 /**
- * mpcg_region_truncate - free what lies beyond a new, smaller size
+ * mpcg_chunks_truncate - free what lies beyond a new, smaller size
  * @r: the region
  * @newsize: the new size, already written to i_size
  *
  * Chunks entirely beyond @newsize are freed (and uncharged); the rest of the
  * chunk that holds @newsize is zeroed, so that extending the file again
  * shows zeroes.  Mappings beyond the new end, private copies included, are
- * zapped.  Called with the inode lock held.
+ * zapped.
+ *
+ * Context: called with the inode lock held (truncate); takes
+ * region->chunk_sem for write and page locks; sleeps.
+ *
+ * Return: true if a chunk was freed (a change to the region).
  */
-void mpcg_region_truncate(struct mpcg_region *r, loff_t newsize)
+bool mpcg_chunks_truncate(struct mpcg_region *r, loff_t newsize)
 {
 	struct inode *inode = mpcg_region_inode(r);
 	unsigned long first = DIV_ROUND_UP(newsize, 1ULL << r->chunk_shift);
 	struct mpcg_chunk *chunk;
+	bool removed = false;
 	unsigned long ci;
 
+	lockdep_assert_held_write(&inode->i_rwsem);
 	down_write(&r->chunk_sem);
-	xa_for_each_start(&r->chunks, ci, chunk, first)
+	xa_for_each_start(&r->chunks, ci, chunk, first) {
 		mpcg_chunk_remove(r, ci, chunk, MPCG_UNMAP_ALL);
+		removed = true;
+	}
 	if (newsize & ((1ULL << r->chunk_shift) - 1))
 		mpcg_chunk_zero_tail(r, first - 1, newsize);
 	up_write(&r->chunk_sem);
 	/* Private copies of pages in holes beyond the new end. */
 	unmap_mapping_range(inode->i_mapping, PAGE_ALIGN(newsize), 0, 1);
+	return removed;
 }
 
 /* Zero bytes [@from, @to) of resident chunk @ci, page by page, locked. */
@@ -560,8 +617,7 @@ static void mpcg_chunk_zero_range(struct mpcg_region *r, unsigned long ci,
 
 	if (!chunk)
 		return;
-	pages = rcu_dereference_protected(chunk->pages,
-					  lockdep_is_held(&r->chunk_sem));
+	pages = mpcg_chunk_pages_excl(r, chunk);
 	for (pos = from; pos < to; pos = round_down(pos, PAGE_SIZE) + PAGE_SIZE) {
 		struct page *page = mpcg_pages_nth(pages,
 						   (pos - base) >> PAGE_SHIFT);
@@ -575,7 +631,7 @@ static void mpcg_chunk_zero_range(struct mpcg_region *r, unsigned long ci,
 }
 
 /**
- * mpcg_region_punch - free a byte range of a region (a hole punch)
+ * mpcg_chunks_punch - free a byte range of a region (a hole punch)
  * @r: the region
  * @start: first byte
  * @end: one past the last byte
@@ -583,22 +639,30 @@ static void mpcg_chunk_zero_range(struct mpcg_region *r, unsigned long ci,
  * Whole chunks in the range are freed and uncharged; the parts of chunks
  * it only partly covers are zeroed (a chunk is never split).  Shared
  * mappings of freed chunks are zapped; private copies stay, as on tmpfs.
- * Called with the inode lock held.
+ *
+ * Context: called with the inode lock held (fallocate); takes
+ * region->chunk_sem for write and page locks; sleeps.
+ *
+ * Return: true if a chunk was freed (a change to the region).
  */
-void mpcg_region_punch(struct mpcg_region *r, loff_t start, loff_t end)
+bool mpcg_chunks_punch(struct mpcg_region *r, loff_t start, loff_t end)
 {
 	u64 size = mpcg_chunk_size(r);
 	unsigned long first = DIV_ROUND_UP_ULL(start, size);
 	unsigned long last = end >> r->chunk_shift;	/* exclusive */
 	struct mpcg_chunk *chunk;
+	bool removed = false;
 	unsigned long ci;
 
+	lockdep_assert_held_write(&mpcg_region_inode(r)->i_rwsem);
 	if (start >= end)
-		return;
+		return false;
 	down_write(&r->chunk_sem);
 	if (first < last)
-		xa_for_each_range(&r->chunks, ci, chunk, first, last - 1)
+		xa_for_each_range(&r->chunks, ci, chunk, first, last - 1) {
 			mpcg_chunk_remove(r, ci, chunk, MPCG_UNMAP_SHARED);
+			removed = true;
+		}
 	if (first > last) {
 		/* Inside one chunk. */
 		mpcg_chunk_zero_range(r, last, start, end);
@@ -612,18 +676,21 @@ void mpcg_region_punch(struct mpcg_region *r, loff_t start, loff_t end)
 					      end);
 	}
 	up_write(&r->chunk_sem);
+	return removed;
 }
 
 /**
- * mpcg_region_reserve_check - is there room to make a byte range resident?
+ * mpcg_chunks_reserve_check - is there room to make a byte range resident?
  * @r: the region
  * @start: first byte
  * @end: one past the last byte
  *
+ * Context: takes no lock but RCU; does not sleep.
+ *
  * Return: 0, or -ENOSPC if the chunks of the range that are not resident
  * yet do not fit in what is left of the mount's size.
  */
-int mpcg_region_reserve_check(struct mpcg_region *r, loff_t start, loff_t end)
+int mpcg_chunks_reserve_check(struct mpcg_region *r, loff_t start, loff_t end)
 {
 	struct mpcg_sb_info *sbi = MPCG_SB(mpcg_region_inode(r)->i_sb);
 	unsigned long max = READ_ONCE(sbi->max_chunks);
@@ -646,17 +713,19 @@ int mpcg_region_reserve_check(struct mpcg_region *r, loff_t start, loff_t end)
 }
 
 /**
- * mpcg_region_seek - SEEK_DATA / SEEK_HOLE over resident chunks
+ * mpcg_chunks_seek - SEEK_DATA / SEEK_HOLE over resident chunks
  * @r: the region
  * @offset: where to start
  * @whence: SEEK_DATA or SEEK_HOLE
  * @size: the file size
  *
+ * Context: takes no lock but RCU; does not sleep.
+ *
  * Return: the offset of the next resident (SEEK_DATA) or non-resident
  * (SEEK_HOLE, the end of the file counts as a hole) byte at or after
  * @offset, or -ENXIO past the end or when there is no more data.
  */
-loff_t mpcg_region_seek(struct mpcg_region *r, loff_t offset, int whence,
+loff_t mpcg_chunks_seek(struct mpcg_region *r, loff_t offset, int whence,
 			loff_t size)
 {
 	unsigned long ci, last;
@@ -682,27 +751,39 @@ loff_t mpcg_region_seek(struct mpcg_region *r, loff_t offset, int whence,
 	return pos;
 }
 
-/*
- * The end of a fallocate() over chunks [@first, @last]: on success the
- * chunks it made resident are ordinary chunks from now on; on failure those
- * that are still unused (nobody faulted them in or wrote them since, which
- * is checked with all their pages locked) are freed again, as tmpfs gives
- * back the pages of a failed fallocate().
+/**
+ * mpcg_chunks_allocate_end - finish a fallocate() of chunks
+ * @r: the region
+ * @first: the first chunk it made resident or found resident
+ * @last: the last one
+ * @failed: whether the fallocate() failed
+ *
+ * On success the chunks it made resident are ordinary chunks from now on;
+ * on failure those that are still unused (nobody faulted them in or wrote
+ * them since, which is checked with all their pages locked) are freed
+ * again, as tmpfs gives back the pages of a failed fallocate().
+ *
+ * Context: called with the inode lock held (fallocate); on failure takes
+ * region->chunk_sem for write and page locks, and sleeps.
+ *
+ * Return: true if a chunk was freed (a change to the region).
  */
-static void mpcg_region_allocate_end(struct mpcg_region *r, unsigned long first,
-				     unsigned long last, bool failed)
+bool mpcg_chunks_allocate_end(struct mpcg_region *r, unsigned long first,
+			      unsigned long last, bool failed)
 {
 	unsigned int n = pages_per_chunk(r);
 	struct mpcg_chunk *chunk;
+	bool removed = false;
 	unsigned long ci;
 
+	lockdep_assert_held_write(&mpcg_region_inode(r)->i_rwsem);
 	if (!failed) {
 		rcu_read_lock();
 		xa_for_each_range(&r->chunks, ci, chunk, first, last)
 			if (READ_ONCE(chunk->unused))
 				WRITE_ONCE(chunk->unused, 0);
 		rcu_read_unlock();
-		return;
+		return false;
 	}
 	down_write(&r->chunk_sem);
 	xa_for_each_range(&r->chunks, ci, chunk, first, last) {
@@ -710,83 +791,46 @@ static void mpcg_region_allocate_end(struct mpcg_region *r, unsigned long first,
 
 		if (!READ_ONCE(chunk->unused))
 			continue;
-		pages = rcu_dereference_protected(chunk->pages,
-						  lockdep_is_held(&r->chunk_sem));
+		pages = mpcg_chunk_pages_excl(r, chunk);
 		mpcg_lock_range(pages, 0, n);
-		if (READ_ONCE(chunk->unused))
+		if (READ_ONCE(chunk->unused)) {
 			mpcg_chunk_remove_locked(r, ci, chunk, pages,
 						 MPCG_UNMAP_SHARED);
-		else
+			removed = true;
+		} else {
 			mpcg_unlock_range(pages, 0, n);
+		}
 	}
 	up_write(&r->chunk_sem);
-}
-
-/**
- * mpcg_region_allocate - make the chunks of a byte range resident
- * @r: the region
- * @start: first byte
- * @end: one past the last byte
- * @toucher: the member that pays for new chunks and touches them all
- *
- * For fallocate(), with the inode lock held.  All or nothing: on an error,
- * the chunks this call made resident are freed again, except those that
- * were faulted in or written meanwhile.
- *
- * Return: 0, or -ENOSPC / -ENOMEM / -EINTR.
- */
-int mpcg_region_allocate(struct mpcg_region *r, loff_t start, loff_t end,
-			 struct mpcg_member *toucher)
-{
-	unsigned long first, ci, last;
-	int err = 0;
-
-	if (start >= end)
-		return 0;
-	first = start >> r->chunk_shift;
-	last = (end - 1) >> r->chunk_shift;
-	for (ci = first; ci <= last; ci++) {
-		struct page *page;
-
-		page = mpcg_get_page(r, ci << chunk_order(r),
-				     MPCG_GP_CREATE | MPCG_GP_FALLOC, toucher);
-		if (IS_ERR(page)) {
-			err = PTR_ERR(page);
-			break;
-		}
-		put_page(page);
-		if (fatal_signal_pending(current)) {
-			err = -EINTR;
-			break;
-		}
-		cond_resched();
-	}
-	mpcg_region_allocate_end(r, first, min(ci, last), err);
-	return err;
+	return removed;
 }
 
 /**
  * mpcg_chunks_destroy - free every chunk of a region being evicted
  * @r: the region; nobody else can reach it any more
+ *
+ * Context: sleeps.  Takes region->chunk_sem for write, uncontended (nobody
+ * else can reach the region), so that removal has one locking rule.
  */
 void mpcg_chunks_destroy(struct mpcg_region *r)
 {
 	struct mpcg_chunk *chunk;
 	unsigned long ci;
 
+	down_write(&r->chunk_sem);
 	xa_for_each(&r->chunks, ci, chunk) {
 		mpcg_chunk_remove(r, ci, chunk, MPCG_NO_UNMAP);
 		cond_resched();
 	}
 	xa_destroy(&r->chunks);
+	up_write(&r->chunk_sem);
 }
 
 /**
  * mpcg_chunk_move - charge a chunk to another member by moving its memory
  * @r: the region
  * @ci: the chunk's index
- * @chunk: the chunk, resident at @ci; the caller holds chunk_sem for read
- *         and region->reassess_lock
+ * @chunk: the chunk, resident at @ci
  * @to: the new payer
  *
  * Allocates new pages charged to @to's memory cgroup without invoking the
@@ -794,6 +838,10 @@ void mpcg_chunks_destroy(struct mpcg_region *r)
  * old pages (faults, write() and first touches of the chunk wait), unmaps
  * the chunk from every mapping (private copies stay), copies, publishes the
  * new pages and frees the old ones, which uncharges the old payer.
+ *
+ * Context: called with region->chunk_sem held for read (the chunk stays
+ * resident) and region->reassess_lock (nobody else moves it); takes every
+ * page lock of the chunk; sleeps.
  *
  * Return: 0, or -ENOMEM if @to could not take the chunk (nothing changed).
  */
@@ -807,6 +855,8 @@ int mpcg_chunk_move(struct mpcg_region *r, unsigned long ci,
 	struct mpcg_member *from;
 	u64 t0 = 0;
 
+	lockdep_assert_held(&r->chunk_sem);
+	lockdep_assert_held(&r->reassess_lock);
 	/* Only the tracepoint uses the duration: with it off, no clock read. */
 	if (trace_mpcg_chunk_move_enabled())
 		t0 = ktime_get_ns();
@@ -818,7 +868,9 @@ int mpcg_chunk_move(struct mpcg_region *r, unsigned long ci,
 	if (!new)
 		return -ENOMEM;
 
+	/* Only a mover replaces it, and movers hold reassess_lock. */
 	old = rcu_dereference_protected(chunk->pages,
+					lockdep_is_held(&r->reassess_lock) &&
 					lockdep_is_held(&r->chunk_sem));
 	mpcg_lock_range(old, 0, n);
 	unmap_mapping_range(inode->i_mapping, (loff_t)ci << r->chunk_shift,
@@ -832,11 +884,7 @@ int mpcg_chunk_move(struct mpcg_region *r, unsigned long ci,
 	}
 	mpcg_pages_set_index(new, n, ci << chunk_order(r));
 	rcu_assign_pointer(chunk->pages, new);
-	mpcg_pages_set_owner(old, n, NULL, NULL);
-	mpcg_unlock_range(old, 0, n);
-	mpcg_pages_put(old, 1U << (chunk_order(r) - old->order));
-	kfree_rcu(old, rcu);
-	mpcg_objects_add(MPCG_OBJ_PAGES, -(long)n);
+	mpcg_pages_release(r, old, true);
 
 	from = r->members[chunk->payer];
 	WRITE_ONCE(chunk->payer, to->slot);
@@ -847,4 +895,36 @@ int mpcg_chunk_move(struct mpcg_region *r, unsigned long ci,
 			      mpcg_chunk_size(r),
 			      t0 ? ktime_get_ns() - t0 : 0);
 	return 0;
+}
+
+/**
+ * mpcg_chunks_forget - clear members' marks in every chunk of a region
+ * @r: the region
+ * @slots: mask of the member slots to forget
+ *
+ * Clears their touch bits (and their touched counts) and their
+ * first-toucher marks, so that the members can be freed and their slots
+ * reused.  Used for members that left and pay for no chunk.
+ *
+ * Context: called with mpcg_index_lock held (the members stay as they are)
+ * and region->chunk_sem held (the chunks stay resident); does not sleep.
+ */
+void mpcg_chunks_forget(struct mpcg_region *r, u64 slots)
+{
+	struct mpcg_chunk *c;
+	unsigned long ci;
+	unsigned int m;
+
+	lockdep_assert_held(&mpcg_index_lock);
+	lockdep_assert_held(&r->chunk_sem);
+	xa_for_each(&r->chunks, ci, c) {
+		unsigned long bits = READ_ONCE(c->touched) & slots;
+
+		for_each_set_bit(m, &bits, MPCG_MAX_MEMBERS) {
+			clear_bit(m, &c->touched);
+			atomic_long_dec(&r->members[m]->nr_touched);
+		}
+		if (c->first != MPCG_NO_SLOT && (slots & BIT_ULL(c->first)))
+			c->first = MPCG_NO_SLOT;
+	}
 }

@@ -347,7 +347,7 @@ static long mpcg_ioc_reassess(struct mpcg_region *r, void __user *arg)
 		return err;
 	if (ra.flags || ra.reserved)
 		return -EINVAL;
-	err = mpcg_reassess(r, &moved);
+	err = mpcg_region_reassess(r, &moved);
 	if (err)
 		return err;
 	memset(&ra, 0, sizeof(ra));

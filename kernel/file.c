@@ -8,10 +8,14 @@
  * same member, munmap and exit drop them); an open file description
  * becomes one at its first read, write or fallocate, so that a descriptor
  * only used for ioctls (as the tools do) does not make its opener a member.
- * Data lives in the chunk store (chunk.c); there is no page cache.  Page
- * faults map the region's own pages; a fault on a resident chunk that its
- * member already touched takes no lock beyond the page lock that mapping
- * needs.
+ * Data lives in the chunk store (chunk.c); there is no page cache.  What
+ * can change a region (a page looked up for a fault, read or write, a
+ * truncate, fallocate, an attachment made or dropped) goes through
+ * region.c, which marks the region changed; lookups that change nothing
+ * (SEEK_DATA/SEEK_HOLE, the space check of fallocate, mapping the rest of a
+ * chunk) call chunk.c.  Page faults map the region's own pages; a fault on
+ * a resident chunk that its member already touched takes no lock beyond
+ * the page lock that mapping needs.
  *
  * Locking: write() and truncate hold the inode lock; read() holds nothing
  * while it copies (see the locking order in mpcg.h).
@@ -32,9 +36,9 @@ static vm_fault_t mpcg_fault(struct vm_fault *vmf)
 	struct mpcg_attachment *a = vmf->vma->vm_private_data;
 	struct page *page;
 
-	page = mpcg_get_page(mpcg_region(inode), vmf->pgoff,
-			     MPCG_GP_CREATE | MPCG_GP_LOCK | MPCG_GP_FAULT,
-			     a->member);
+	page = mpcg_region_get_page(mpcg_region(inode), vmf->pgoff,
+				    MPCG_GP_CREATE | MPCG_GP_LOCK |
+				    MPCG_GP_FAULT, a->member);
 	if (IS_ERR(page))
 		return PTR_ERR(page) == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
 	if (MPCG_MAP_WHOLE_CHUNK)
@@ -49,14 +53,15 @@ static void mpcg_vm_open(struct vm_area_struct *vma)
 	struct mpcg_attachment *orig = vma->vm_private_data;
 	struct mpcg_attachment *a;
 
-	a = mpcg_attach(orig->member->region, MPCG_ATTACH_MAP, orig->member);
+	a = mpcg_region_attach(orig->member->region, MPCG_ATTACH_MAP,
+			       orig->member);
 	a->vma = vma;
 	vma->vm_private_data = a;
 }
 
 static void mpcg_vm_close(struct vm_area_struct *vma)
 {
-	mpcg_detach(vma->vm_private_data);
+	mpcg_region_detach(vma->vm_private_data);
 }
 
 static const struct vm_operations_struct mpcg_vm_ops = {
@@ -69,7 +74,8 @@ static int mpcg_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct mpcg_attachment *a;
 
-	a = mpcg_attach(mpcg_region(file_inode(file)), MPCG_ATTACH_MAP, NULL);
+	a = mpcg_region_attach(mpcg_region(file_inode(file)), MPCG_ATTACH_MAP,
+			       NULL);
 	if (IS_ERR(a))
 		return PTR_ERR(a);
 	a->vma = vma;
@@ -89,11 +95,12 @@ static struct mpcg_attachment *mpcg_file_attachment(struct file *file)
 
 	if (likely(a))
 		return a;
-	a = mpcg_attach(mpcg_region(file_inode(file)), MPCG_ATTACH_FILE, NULL);
+	a = mpcg_region_attach(mpcg_region(file_inode(file)), MPCG_ATTACH_FILE,
+			       NULL);
 	if (IS_ERR(a))
 		return a;
 	if (cmpxchg(&file->private_data, NULL, a)) {
-		mpcg_detach(a);
+		mpcg_region_detach(a);
 		a = READ_ONCE(file->private_data);
 	}
 	return a;
@@ -110,7 +117,7 @@ static int mpcg_open(struct inode *inode, struct file *file)
 static int mpcg_release(struct inode *inode, struct file *file)
 {
 	if (file->private_data)
-		mpcg_detach(file->private_data);
+		mpcg_region_detach(file->private_data);
 	return 0;
 }
 
@@ -139,7 +146,7 @@ static ssize_t mpcg_read_iter(struct kiocb *iocb, struct iov_iter *to)
 			break;
 		nr = min_t(loff_t, PAGE_SIZE - offset, size - pos);
 		nr = min(nr, iov_iter_count(to));
-		page = mpcg_get_page(r, pos >> PAGE_SHIFT, 0, a->member);
+		page = mpcg_region_get_page(r, pos >> PAGE_SHIFT, 0, a->member);
 		if (page) {
 			void *kaddr = kmap_local_page(page);
 
@@ -188,8 +195,9 @@ static ssize_t mpcg_perform_write(struct kiocb *iocb, struct iov_iter *from,
 			err = -EFAULT;
 			break;
 		}
-		page = mpcg_get_page(r, pos >> PAGE_SHIFT,
-				     MPCG_GP_CREATE | MPCG_GP_LOCK, toucher);
+		page = mpcg_region_get_page(r, pos >> PAGE_SHIFT,
+					    MPCG_GP_CREATE | MPCG_GP_LOCK,
+					    toucher);
 		if (IS_ERR(page)) {
 			err = PTR_ERR(page);
 			break;
@@ -257,7 +265,7 @@ static long mpcg_fallocate(struct file *file, int mode, loff_t offset,
 	if (err)
 		goto out;
 	/* All or nothing, as on tmpfs, unless others allocate meanwhile. */
-	err = mpcg_region_reserve_check(r, offset, end);
+	err = mpcg_chunks_reserve_check(r, offset, end);
 	if (err)
 		goto out;
 	err = file_modified(file);
@@ -291,7 +299,7 @@ static loff_t mpcg_llseek(struct file *file, loff_t offset, int whence)
 	if (whence != SEEK_DATA && whence != SEEK_HOLE)
 		return generic_file_llseek(file, offset, whence);
 	inode_lock_shared(inode);
-	pos = mpcg_region_seek(mpcg_region(inode), offset, whence,
+	pos = mpcg_chunks_seek(mpcg_region(inode), offset, whence,
 			       i_size_read(inode));
 	inode_unlock_shared(inode);
 	if (pos >= 0)

@@ -57,12 +57,17 @@ static const struct inode_operations mpcg_symlink_inode_operations = {
  * @mode: file type and permissions
  * @dev: device number for special files
  *
+ * A regular file also gets its region (mpcg_region_create()).
+ *
+ * Context: process context; sleeps.
+ *
  * Return: the new inode, or NULL when the mount's nr_inodes limit is
  * reached or memory is short.
  */
 struct inode *mpcg_get_inode(struct super_block *sb, const struct inode *dir,
 			     umode_t mode, dev_t dev)
 {
+	struct mpcg_region *r;
 	struct inode *inode;
 
 	if (!mpcg_inode_reserve(sb))
@@ -83,10 +88,13 @@ struct inode *mpcg_get_inode(struct super_block *sb, const struct inode *dir,
 		inode->i_op = &mpcg_file_inode_operations;
 		inode->i_fop = &mpcg_file_operations;
 		inode->i_mapping->a_ops = &mpcg_aops;
-		if (mpcg_region_init(mpcg_region(inode), sb)) {
+		r = mpcg_region_create(inode);
+		if (IS_ERR(r)) {
+			/* Evicted without a region: see mpcg_evict_inode(). */
 			iput(inode);
 			return NULL;
 		}
+		MPCG_I(inode)->region = r;
 		break;
 	case S_IFDIR:
 		inode->i_op = &mpcg_dir_inode_operations;

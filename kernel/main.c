@@ -16,21 +16,27 @@ static int __init mpcg_init(void)
 	err = mpcg_ctl_init();
 	if (err)
 		return err;
+	err = mpcg_regions_init();
+	if (err)
+		goto out_ctl;
 	err = mpcg_fs_init();
-	if (err) {
-		mpcg_ctl_exit();
-		return err;
-	}
-	mpcg_members_init();
+	if (err)
+		goto out_regions;
 	mpcg_stats_init();
 	return 0;
+
+out_regions:
+	mpcg_regions_exit();
+out_ctl:
+	mpcg_ctl_exit();
+	return err;
 }
 
 static void __exit mpcg_exit(void)
 {
 	mpcg_fs_exit();
 	mpcg_stats_exit();
-	mpcg_members_exit();
+	mpcg_regions_exit();
 	mpcg_ctl_exit();
 }
 

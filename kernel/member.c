@@ -3,9 +3,10 @@
  * mpcg member accounting: who uses a region.
  *
  * Owns struct mpcg_member and struct mpcg_attachment, a region's member
- * slots, its owner, and the global index that /dev/mpcg queries: the list
- * of all regions and a hash of members by cgroup id, so that the usage of
- * one cgroup costs the number of regions it is in, not their size.
+ * slots, its owner, and the global index that /dev/mpcg queries: a hash of
+ * members by cgroup id, so that the usage of one cgroup costs the number of
+ * regions it is in, not their size, and mpcg_index_lock, which also covers
+ * the list of all regions (region.c).
  *
  * An attachment (open file that did I/O, or mapping) belongs to the member
  * for the memory cgroup of the task that made it; fork and VMA splits copy
@@ -13,6 +14,9 @@
  * memory cgroup; it loses its last attachment when the last file or
  * mapping goes, and is freed by reassessment (reassess.c) once it pays for
  * nothing, so a removed cgroup is not pinned longer than its charges are.
+ * A member joining or leaving is a change to the region: mpcg_attach() and
+ * mpcg_detach() say so, and their caller (region.c) marks it.  This file
+ * calls no other part of the module.
  *
  * Locking: mpcg_index_lock (a mutex) protects the global list and hash and
  * is held to create or free a member; region->lock (a spinlock) protects
@@ -29,8 +33,8 @@
 #include "mpcg.h"
 #include "trace.h"
 
+/* The member index and the list of regions; held to create or free members. */
 DEFINE_MUTEX(mpcg_index_lock);
-LIST_HEAD(mpcg_regions);
 
 #define MPCG_INDEX_BITS 8
 static struct hlist_head mpcg_index[1 << MPCG_INDEX_BITS];
@@ -39,10 +43,14 @@ static struct hlist_head mpcg_index[1 << MPCG_INDEX_BITS];
  * mpcg_index_bucket - the index bucket of members of a cgroup
  * @cgroup_id: the cgroup's id
  *
- * Return: the hash chain to walk under mpcg_index_lock.
+ * Context: called with mpcg_index_lock held, which keeps the chain as it is
+ * while the caller walks it; does not sleep.
+ *
+ * Return: the hash chain of @cgroup_id's members.
  */
 struct hlist_head *mpcg_index_bucket(u64 cgroup_id)
 {
+	lockdep_assert_held(&mpcg_index_lock);
 	return &mpcg_index[hash_64(cgroup_id, MPCG_INDEX_BITS)];
 }
 
@@ -50,6 +58,9 @@ struct hlist_head *mpcg_index_bucket(u64 cgroup_id)
  * mpcg_paid_add - account chunks charged to a member
  * @m: the member
  * @nr: chunks added (negative: removed)
+ *
+ * Context: any; takes no lock (an atomic counter; the peak is a statistic,
+ * updated without a lock).
  */
 void mpcg_paid_add(struct mpcg_member *m, long nr)
 {
@@ -65,12 +76,13 @@ static struct mem_cgroup *mpcg_current_memcg(void)
 	return get_mem_cgroup_from_mm(current->mm);
 }
 
-/* Find the member for @memcg; region->lock held. */
+/* Find the member for @memcg.  Called with region->lock held. */
 static struct mpcg_member *mpcg_member_find(struct mpcg_region *r,
 					    struct mem_cgroup *memcg)
 {
 	unsigned int i;
 
+	lockdep_assert_held(&r->lock);
 	for (i = 0; i < MPCG_MAX_MEMBERS; i++)
 		if (r->members[i] && r->members[i]->memcg == memcg)
 			return r->members[i];
@@ -127,12 +139,16 @@ static struct mpcg_member *mpcg_member_get(struct mpcg_region *r,
  * mpcg_member_free_unused - free a member that has no use left
  * @r: the region
  * @m: the member: no attachment, pays for nothing, not the owner, no chunk
- *     has its touch bit.  The caller holds mpcg_index_lock and
- *     region->chunk_sem (so no chunk can name it any more).
+ *     has its touch bit
+ *
+ * Context: called with mpcg_index_lock held (nobody can find or revive @m)
+ * and region->chunk_sem (so no chunk can name it any more); takes
+ * region->lock; does not sleep.
  */
 void mpcg_member_free_unused(struct mpcg_region *r, struct mpcg_member *m)
 {
 	lockdep_assert_held(&mpcg_index_lock);
+	lockdep_assert_held(&r->chunk_sem);
 	spin_lock(&r->lock);
 	r->members[m->slot] = NULL;
 	spin_unlock(&r->lock);
@@ -149,14 +165,20 @@ void mpcg_member_free_unused(struct mpcg_region *r, struct mpcg_member *m)
  *
  * The owner pays for chunks no member should pay for.  The old owner, if
  * any, stays a member while it has attachments or pays; reassessment frees
- * it otherwise.  Called with mpcg_index_lock held.
+ * it otherwise.  A new owner is a change to the region, which the caller
+ * marks.
+ *
+ * Context: called with mpcg_index_lock held; takes region->lock; may sleep
+ * (allocates the member).
  *
  * Return: 0, or -ENOMEM / -EUSERS.
  */
 int mpcg_set_owner(struct mpcg_region *r, struct mem_cgroup *memcg)
 {
-	struct mpcg_member *m = mpcg_member_get(r, memcg);
+	struct mpcg_member *m;
 
+	lockdep_assert_held(&mpcg_index_lock);
+	m = mpcg_member_get(r, memcg);
 	if (IS_ERR(m))
 		return PTR_ERR(m);
 	spin_lock(&r->lock);
@@ -168,122 +190,30 @@ int mpcg_set_owner(struct mpcg_region *r, struct mem_cgroup *memcg)
 	return 0;
 }
 
-/*
- * No notifier tells a module that a cgroup was removed.  Every
- * MPCG_SCAN_PERIOD, regions whose owner's memory cgroup is dying are
- * marked changed, so that their next reassessment moves the ownership to a
- * live ancestor and drops the reference (see mpcg_rehome_owner()).
- */
-#define MPCG_SCAN_PERIOD	(10 * HZ)
-
-static void mpcg_scan_dying(struct work_struct *work);
-static DECLARE_DELAYED_WORK(mpcg_scan_work, mpcg_scan_dying);
-
-static void mpcg_scan_dying(struct work_struct *work)
-{
-	struct mpcg_region *r;
-
-	mutex_lock(&mpcg_index_lock);
-	list_for_each_entry(r, &mpcg_regions, node)
-		if (css_is_dying(&r->owner->memcg->css))
-			mpcg_region_changed(r);
-	mutex_unlock(&mpcg_index_lock);
-	queue_delayed_work(system_unbound_wq, &mpcg_scan_work,
-			   MPCG_SCAN_PERIOD);
-}
-
 /**
- * mpcg_members_init - start the periodic scan for removed owners
- */
-void mpcg_members_init(void)
-{
-	queue_delayed_work(system_unbound_wq, &mpcg_scan_work,
-			   MPCG_SCAN_PERIOD);
-}
-
-/**
- * mpcg_members_exit - stop it (no region is left)
- */
-void mpcg_members_exit(void)
-{
-	cancel_delayed_work_sync(&mpcg_scan_work);
-}
-
-/**
- * mpcg_region_init - set up a new region, owned by the current task's
- *                    memory cgroup, and add it to the global index
- * @r: the region, embedded in a new regular file's inode
- * @sb: the mount
+ * mpcg_members_init - set up the member slots of a new region
+ * @r: the region, zeroed
  *
- * Return: 0 or a negative errno.
+ * Context: takes no lock; nobody else can reach @r yet.
  */
-int mpcg_region_init(struct mpcg_region *r, struct super_block *sb)
+void mpcg_members_init(struct mpcg_region *r)
 {
-	struct mpcg_sb_info *sbi = MPCG_SB(sb);
-	struct mem_cgroup *memcg;
-	int err;
-
-	/* Counted until mpcg_region_destroy(), even if this fails. */
-	mpcg_objects_add(MPCG_OBJ_REGIONS, 1);
-	/* The inode cache does not zero objects it hands out again. */
-	memset(r->members, 0, sizeof(r->members));
-	r->owner = NULL;
-	r->active = 0;
-	r->nr_attachments = 0;
-	r->backoff = 0;
-	r->reassessments = 0;
-	r->chunks_moved = 0;
-	r->shortfall = 0;
 	spin_lock_init(&r->lock);
 	INIT_LIST_HEAD(&r->attachments);
-	mutex_init(&r->reassess_lock);
-	INIT_DELAYED_WORK(&r->work, mpcg_reassess_work);
-	atomic_long_set(&r->gen, 0);
-	r->policy = READ_ONCE(sbi->policy);
-	r->state = MPCG_STATE_ASSESSED;
-
-	memcg = mpcg_current_memcg();
-	mutex_lock(&mpcg_index_lock);
-	err = mpcg_set_owner(r, memcg);
-	if (!err)
-		list_add_tail(&r->node, &mpcg_regions);
-	mutex_unlock(&mpcg_index_lock);
-	mem_cgroup_put(memcg);
-	if (!err)
-		trace_mpcg_region_create(mpcg_region_dev(r),
-					 mpcg_region_inode(r)->i_ino,
-					 r->owner->cgroup_id,
-					 mpcg_chunk_size(r), r->policy);
-	return err;
 }
 
 /**
- * mpcg_region_destroy - tear down a region whose inode is being evicted
- * @r: the region: no attachment is left and nobody else can reach it
+ * mpcg_members_destroy - free every member of a region being torn down
+ * @r: the region: no attachment is left, its chunks are freed, and nobody
+ *     else can reach it
+ *
+ * Context: takes mpcg_index_lock (to take the members out of the index)
+ * and region->lock; sleeps.
  */
-void mpcg_region_destroy(struct mpcg_region *r)
+void mpcg_members_destroy(struct mpcg_region *r)
 {
 	unsigned int i;
 
-	/*
-	 * Off the global list before the work is cancelled: mpcg_scan_dying()
-	 * finds regions there and queues their work, which would otherwise
-	 * run on a freed region.  Once off the list nothing can queue it: the
-	 * region has no attachment and no open file left.  The work itself
-	 * takes mpcg_index_lock, so it is cancelled without holding it.
-	 */
-	mutex_lock(&mpcg_index_lock);
-	if (r->owner)
-		list_del(&r->node);
-	mutex_unlock(&mpcg_index_lock);
-	cancel_delayed_work_sync(&r->work);
-	if (r->owner)
-		trace_mpcg_region_destroy(mpcg_region_dev(r),
-					  mpcg_region_inode(r)->i_ino,
-					  r->owner->cgroup_id,
-					  mpcg_chunk_size(r), r->policy);
-	mpcg_chunks_destroy(r);
-	WARN_ON_ONCE(delayed_work_pending(&r->work));
 	mutex_lock(&mpcg_index_lock);
 	for (i = 0; i < MPCG_MAX_MEMBERS; i++) {
 		struct mpcg_member *m = r->members[i];
@@ -292,7 +222,9 @@ void mpcg_region_destroy(struct mpcg_region *r)
 			continue;
 		WARN_ON_ONCE(m->nr_attach || atomic_long_read(&m->nr_paid) ||
 			     atomic_long_read(&m->nr_touched));
+		spin_lock(&r->lock);
 		r->members[i] = NULL;
+		spin_unlock(&r->lock);
 		hlist_del(&m->index_node);
 		css_put(&m->memcg->css);
 		kfree(m);
@@ -300,7 +232,35 @@ void mpcg_region_destroy(struct mpcg_region *r)
 	}
 	r->owner = NULL;
 	mutex_unlock(&mpcg_index_lock);
-	mpcg_objects_add(MPCG_OBJ_REGIONS, -1);
+}
+
+/**
+ * mpcg_members_unused - the members a reassessment may free
+ * @r: the region
+ *
+ * Context: called with mpcg_index_lock held, which keeps a member without
+ * attachments from being found (and so revived) by mpcg_attach(); takes
+ * region->lock; does not sleep.
+ *
+ * Return: the mask of the slots of members that have no attachment, are
+ * not the owner and pay for no chunk.
+ */
+u64 mpcg_members_unused(struct mpcg_region *r)
+{
+	u64 unused = 0;
+	unsigned int m;
+
+	lockdep_assert_held(&mpcg_index_lock);
+	spin_lock(&r->lock);
+	for (m = 0; m < MPCG_MAX_MEMBERS; m++) {
+		struct mpcg_member *mb = r->members[m];
+
+		if (mb && !mb->nr_attach && !(mb->flags & MPCG_MEMBER_OWNER) &&
+		    !atomic_long_read(&mb->nr_paid))
+			unused |= BIT_ULL(m);
+	}
+	spin_unlock(&r->lock);
+	return unused;
 }
 
 /**
@@ -309,17 +269,23 @@ void mpcg_region_destroy(struct mpcg_region *r)
  * @kind: MPCG_ATTACH_FILE or MPCG_ATTACH_MAP
  * @member: the member it belongs to (fork and VMA splits pass the member
  *          of the original), or NULL for the current task's memory cgroup
+ * @joined: set to whether the member joined (it had no attachment): a
+ *          change to the region, which the caller marks
+ *
+ * Context: process context, may sleep.  With @member NULL, takes
+ * mpcg_index_lock; then region->lock.  With @member given, the allocation
+ * cannot fail (vm_operations_struct.open cannot).
  *
  * Return: the attachment, or an ERR_PTR: -ENOMEM, or -EUSERS when the
  * region already has MPCG_MAX_MEMBERS members.
  */
 struct mpcg_attachment *mpcg_attach(struct mpcg_region *r, unsigned int kind,
-				    struct mpcg_member *member)
+				    struct mpcg_member *member, bool *joined)
 {
 	struct mpcg_attachment *a;
 	unsigned int members;
-	bool joined;
 
+	*joined = false;
 	/* vm_operations_struct.open cannot fail: it passes @member. */
 	a = kzalloc(sizeof(*a), member ? GFP_KERNEL | __GFP_NOFAIL : GFP_KERNEL);
 	if (!a)
@@ -358,15 +324,14 @@ struct mpcg_attachment *mpcg_attach(struct mpcg_region *r, unsigned int kind,
 	list_add_tail(&a->node, &r->attachments);
 	r->nr_attachments++;
 	mpcg_objects_add(MPCG_OBJ_ATTACHMENTS, 1);
-	joined = !test_and_set_bit(member->slot, &r->active);
+	*joined = !test_and_set_bit(member->slot, &r->active);
 	members = hweight_long(r->active);
 	spin_unlock(&r->lock);
-	if (joined) {
+	/* @a holds the member: it cannot be freed. */
+	if (*joined)
 		trace_mpcg_member_join(mpcg_region_dev(r),
 				       mpcg_region_inode(r)->i_ino,
 				       member->cgroup_id, member->slot, members);
-		mpcg_region_changed(r);
-	}
 	return a;
 }
 
@@ -374,14 +339,20 @@ struct mpcg_attachment *mpcg_attach(struct mpcg_region *r, unsigned int kind,
  * mpcg_detach - drop an attachment
  * @a: the attachment, from mpcg_attach()
  *
- * When it was its member's last, the member leaves (its touches stop
- * counting, and it should pay nothing) and the region is reassessed.
+ * When it was its member's last, the member leaves: its touches stop
+ * counting, and it should pay nothing.
+ *
+ * Context: takes region->lock; does not sleep.
+ *
+ * Return: true if the member left (a change to the region, which the
+ * caller marks).
  */
-void mpcg_detach(struct mpcg_attachment *a)
+bool mpcg_detach(struct mpcg_attachment *a)
 {
 	struct mpcg_member *m = a->member;
 	struct mpcg_region *r = m->region;
-	unsigned int members;
+	unsigned int members, slot;
+	u64 cgroup_id;
 	bool left;
 
 	spin_lock(&r->lock);
@@ -392,13 +363,15 @@ void mpcg_detach(struct mpcg_attachment *a)
 	if (left)
 		clear_bit(m->slot, &r->active);
 	members = hweight_long(r->active);
+	/* Once it has left, a reassessment may free @m: read it now. */
+	cgroup_id = m->cgroup_id;
+	slot = m->slot;
 	spin_unlock(&r->lock);
 	put_pid(a->pid);
 	kfree(a);
-	if (left) {
+	if (left)
 		trace_mpcg_member_leave(mpcg_region_dev(r),
 					mpcg_region_inode(r)->i_ino,
-					m->cgroup_id, m->slot, members);
-		mpcg_region_changed(r);
-	}
+					cgroup_id, slot, members);
+	return left;
 }

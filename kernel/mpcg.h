@@ -4,9 +4,10 @@
  *
  * Objects:
  *   struct mpcg_sb_info    - one per mount: options and the space counter.
- *   struct mpcg_region     - one per regular file (embedded in its inode):
- *                            the shared memory object, its chunk store and
- *                            its multi-process control group.
+ *   struct mpcg_region     - one per regular file (allocated with it, the
+ *                            inode points to it): the shared memory object,
+ *                            its chunk store and its multi-process control
+ *                            group.
  *   struct mpcg_chunk      - one per resident chunk, in region->chunks: its
  *                            pages, payer and touchers.
  *   struct mpcg_pages      - the pages backing one chunk (one or more
@@ -16,16 +17,26 @@
  *   struct mpcg_attachment - an open file or a mapping, tied to a member.
  * Each kind is counted, module-wide, in mpcg_objects[] (stats.c).
  *
+ * Files and calls (docs/design.md, "Files and calls"): the filesystem
+ * (file.c, inode.c, super.c, ctl.c) calls region.c for everything that can
+ * change a region (and chunk.c or member.c directly only for lookups that
+ * change nothing); region.c calls reassess.c, chunk.c and member.c;
+ * reassess.c calls chunk.c and member.c; chunk.c calls member.c; member.c
+ * calls none of them.  A lower layer reports what it changed (a bool, an
+ * outcome) instead of calling up.
+ *
  * Locking order (outermost first); a lock may only be taken while holding
  * locks listed above it:
  *
  *   inode->i_rwsem          write(), truncate, fallocate
  *   mm->mmap_lock           page faults (taken by the core before ->fault)
- *   region->reassess_lock   one reassessment (or policy change) at a time
+ *   region->reassess_lock   one reassessment (or policy change) at a time;
+ *                           also protects region->backoff
  *   mpcg_index_lock         global: all regions, members by cgroup id;
  *                           creating and freeing members
  *   region->chunk_sem       read: allocating or moving a chunk; write:
- *                           removing chunks
+ *                           removing chunks (and freeing a region's chunks
+ *                           when it is torn down)
  *   page lock               one page by faults, write() and first touches;
  *                           every page of a chunk by whoever removes,
  *                           zeroes or moves that chunk
@@ -39,6 +50,30 @@
  * mpcg_index_lock; mpcg_region_destroy() therefore takes the region off
  * that list (under the lock) before cancelling the work, after which
  * nothing can queue it again.
+ *
+ * Reading region->members[] without region->lock: a slot is written only
+ * with both mpcg_index_lock and region->lock held (a member is created in
+ * a free slot, or freed), so either lock alone gives a stable view of every
+ * slot.  Without them, a slot may be read, and the member it points to
+ * used, only where that member cannot be freed meanwhile.  A member is
+ * freed only by a reassessment (mpcg_free_departed(), under
+ * region->reassess_lock, mpcg_index_lock and chunk_sem for read), once it
+ * has no attachment, pays for no chunk, is not the owner, and after its
+ * touch bits have been cleared; and at teardown, when nobody else can
+ * reach the region.  So these may read a slot without region->lock:
+ *   - a holder of region->reassess_lock (the reassessment itself), for any
+ *     slot it knows is in use (its snapshot of the active mask, a chunk's
+ *     payer): nobody else frees members;
+ *   - a holder of chunk_sem for write (removing chunks), for the payer and
+ *     the touchers of a chunk: the freeing step, which holds chunk_sem for
+ *     read, cannot run, and a member a chunk names is not freed;
+ *   - the mover of a chunk (chunk_sem for read and region->reassess_lock),
+ *     for that chunk's payer, which pays for it and so is not freed.
+ * chunk_sem held for read alone is not enough for a chunk's payer: a
+ * reassessment can move the chunk and then free the old payer before the
+ * slot is read; such a reader takes region->lock.  Only the slot's pointer
+ * and the member's fields that the reader's locks or atomics cover may be
+ * used (nr_touched and nr_paid are atomics).
  *
  * No region lock is ever held while copying to or from user memory: read()
  * and write() look a page up, take a reference (and for write() the page
@@ -185,13 +220,15 @@ struct mpcg_attachment {
 
 /**
  * struct mpcg_region - the shared memory object behind one regular file
+ * @inode: the file's inode; the region is created with it and freed when
+ *         it is evicted
  * @chunks: chunk index -> struct mpcg_chunk, for resident chunks
  * @chunk_sem: read for allocating or moving a chunk, write for removing
  * @nr_chunks: number of resident chunks
  * @chunk_shift: log2 of the chunk size (copied from the mount)
  * @lock: protects @members, @active, @attachments, @nr_attachments and
  *        every member's nr_attach
- * @members: member slots
+ * @members: member slots (read without @lock: see the top of this file)
  * @active: slots of members with at least one attachment
  * @owner: the owner's member (never freed while the region exists)
  * @attachments: all attachments
@@ -201,19 +238,21 @@ struct mpcg_attachment {
  * @gen: bumped on every change that can alter a fair share
  * @reassess_lock: serialises reassessments and policy changes
  * @work: the automatic (delayed) reassessment
- * @backoff: retry delay exponent after a shortfall
+ * @backoff: retry delay exponent after a shortfall (@reassess_lock)
  * @reassessments: completed reassessments
  * @chunks_moved: chunks moved between memory cgroups
  * @shortfall: chunks that could not be moved to their payer, last time
  * @node: in the global list of regions (mpcg_index_lock)
  */
 struct mpcg_region {
+	struct inode *inode;
+
 	struct xarray chunks;
 	struct rw_semaphore chunk_sem;
 	atomic_long_t nr_chunks;
 	unsigned int chunk_shift;
 
-	spinlock_t lock;
+	spinlock_t lock;	/* member slots and attachments */
 	struct mpcg_member *members[MPCG_MAX_MEMBERS];
 	unsigned long active;
 	struct mpcg_member *owner;
@@ -223,7 +262,7 @@ struct mpcg_region {
 	unsigned int policy;
 	unsigned int state;
 	atomic_long_t gen;
-	struct mutex reassess_lock;
+	struct mutex reassess_lock;	/* one reassessment at a time */
 	struct delayed_work work;
 	unsigned int backoff;
 	u64 reassessments;
@@ -232,8 +271,16 @@ struct mpcg_region {
 	struct list_head node;
 };
 
+/*
+ * Only a regular file has a region, and ->alloc_inode() cannot tell what
+ * an inode will be (new_inode() is called before the mode is known), so
+ * one inode cache serves every kind and holds a pointer: directories,
+ * symlinks and special files do not carry the region's ~800 bytes.  The
+ * region is allocated (region.c) once the inode is known to be a regular
+ * file, and freed when it is evicted.
+ */
 struct mpcg_inode_info {
-	struct mpcg_region region;
+	struct mpcg_region *region;	/* NULL unless a regular file */
 	struct inode vfs_inode;
 };
 
@@ -242,14 +289,15 @@ static inline struct mpcg_inode_info *MPCG_I(struct inode *inode)
 	return container_of(inode, struct mpcg_inode_info, vfs_inode);
 }
 
+/* The region of a regular file. */
 static inline struct mpcg_region *mpcg_region(struct inode *inode)
 {
-	return &MPCG_I(inode)->region;
+	return MPCG_I(inode)->region;
 }
 
 static inline struct inode *mpcg_region_inode(struct mpcg_region *r)
 {
-	return &container_of(r, struct mpcg_inode_info, region)->vfs_inode;
+	return r->inode;
 }
 
 static inline struct mpcg_sb_info *MPCG_SB(struct super_block *sb)
@@ -286,43 +334,92 @@ static inline u64 mpcg_chunk_size(const struct mpcg_region *r)
 	return 1ULL << r->chunk_shift;
 }
 
+/* chunk->first of a chunk whose first toucher was freed. */
+#define MPCG_NO_SLOT	0xff
+
 /* Flags for mpcg_get_page(). */
 #define MPCG_GP_CREATE	0x1	/* allocate the chunk if it is not resident */
 #define MPCG_GP_LOCK	0x2	/* return the page locked */
 #define MPCG_GP_FAULT	0x4	/* page fault: normal OOM semantics, EOF check */
 #define MPCG_GP_FALLOC	0x8	/* fallocate(): a new chunk is marked unused */
 
-/* chunk.c: the chunk store */
-void mpcg_chunks_init(struct mpcg_region *r, unsigned int chunk_shift);
-void mpcg_chunks_destroy(struct mpcg_region *r);
-struct page *mpcg_get_page(struct mpcg_region *r, pgoff_t index,
-			   unsigned int flags, struct mpcg_member *toucher);
+/* region.c: region lifecycle, the region list, "region changed" */
+extern struct list_head mpcg_regions;
+struct mpcg_region *mpcg_region_create(struct inode *inode);
+void mpcg_region_destroy(struct mpcg_region *r);
+struct page *mpcg_region_get_page(struct mpcg_region *r, pgoff_t index,
+				  unsigned int flags,
+				  struct mpcg_member *toucher);
 void mpcg_region_truncate(struct mpcg_region *r, loff_t newsize);
 void mpcg_region_punch(struct mpcg_region *r, loff_t start, loff_t end);
 int mpcg_region_allocate(struct mpcg_region *r, loff_t start, loff_t end,
 			 struct mpcg_member *toucher);
-int mpcg_region_reserve_check(struct mpcg_region *r, loff_t start, loff_t end);
-loff_t mpcg_region_seek(struct mpcg_region *r, loff_t offset, int whence,
+struct mpcg_attachment *mpcg_region_attach(struct mpcg_region *r,
+					   unsigned int kind,
+					   struct mpcg_member *member);
+void mpcg_region_detach(struct mpcg_attachment *a);
+int mpcg_region_reassess(struct mpcg_region *r, u64 *moved);
+int mpcg_set_policy(struct mpcg_region *r, unsigned int policy);
+int mpcg_regions_init(void);
+void mpcg_regions_exit(void);
+
+/**
+ * enum mpcg_outcome - what a reassessment leaves to be done
+ * @MPCG_OUTCOME_NONE: it did not run (no memory for its plan): nothing
+ *                     changed, nothing to schedule
+ * @MPCG_OUTCOME_ASSESSED: the region is assessed
+ * @MPCG_OUTCOME_RETRY: the region is pending (something changed meanwhile,
+ *                      a chunk had no plan, no memory, interrupted): try
+ *                      again after auto_reassess_ms
+ * @MPCG_OUTCOME_BACKOFF: the region is pending because a payer's limit
+ *                        refused a chunk: try again with backoff
+ *
+ * mpcg_reassess() returns it; region.c schedules what it says.
+ */
+enum mpcg_outcome {
+	MPCG_OUTCOME_NONE,
+	MPCG_OUTCOME_ASSESSED,
+	MPCG_OUTCOME_RETRY,
+	MPCG_OUTCOME_BACKOFF,
+};
+
+/* reassess.c: fair shares and charge movement */
+int mpcg_reassess(struct mpcg_region *r, u64 *moved,
+		  enum mpcg_outcome *outcome);
+extern const char *const mpcg_policy_names[MPCG_NR_POLICIES];
+
+/* chunk.c: the chunk store */
+void mpcg_chunks_init(struct mpcg_region *r, unsigned int chunk_shift);
+void mpcg_chunks_destroy(struct mpcg_region *r);
+struct page *mpcg_get_page(struct mpcg_region *r, pgoff_t index,
+			   unsigned int flags, struct mpcg_member *toucher,
+			   bool *changed);
+bool mpcg_chunks_truncate(struct mpcg_region *r, loff_t newsize);
+bool mpcg_chunks_punch(struct mpcg_region *r, loff_t start, loff_t end);
+bool mpcg_chunks_allocate_end(struct mpcg_region *r, unsigned long first,
+			      unsigned long last, bool failed);
+int mpcg_chunks_reserve_check(struct mpcg_region *r, loff_t start,
+			      loff_t end);
+loff_t mpcg_chunks_seek(struct mpcg_region *r, loff_t offset, int whence,
 			loff_t size);
 void mpcg_map_chunk(struct mpcg_region *r, struct vm_area_struct *vma,
 		    struct page *page);
 int mpcg_chunk_move(struct mpcg_region *r, unsigned long ci,
 		    struct mpcg_chunk *chunk, struct mpcg_member *to);
+void mpcg_chunks_forget(struct mpcg_region *r, u64 slots);
 
 /* member.c: members, attachments and the global index */
 extern struct mutex mpcg_index_lock;
-extern struct list_head mpcg_regions;
-int mpcg_region_init(struct mpcg_region *r, struct super_block *sb);
-void mpcg_region_destroy(struct mpcg_region *r);
+void mpcg_members_init(struct mpcg_region *r);
+void mpcg_members_destroy(struct mpcg_region *r);
 struct mpcg_attachment *mpcg_attach(struct mpcg_region *r, unsigned int kind,
-				    struct mpcg_member *member);
-void mpcg_detach(struct mpcg_attachment *a);
+				    struct mpcg_member *member, bool *joined);
+bool mpcg_detach(struct mpcg_attachment *a);
+u64 mpcg_members_unused(struct mpcg_region *r);
 void mpcg_member_free_unused(struct mpcg_region *r, struct mpcg_member *m);
 int mpcg_set_owner(struct mpcg_region *r, struct mem_cgroup *memcg);
 void mpcg_paid_add(struct mpcg_member *m, long nr);
 struct hlist_head *mpcg_index_bucket(u64 cgroup_id);
-void mpcg_members_init(void);
-void mpcg_members_exit(void);
 
 /* stats.c: module-wide object counters (debugfs mpcg/objects) */
 enum mpcg_object {
@@ -334,6 +431,7 @@ enum mpcg_object {
 	MPCG_OBJ_PAGES,
 	MPCG_NR_OBJECTS
 };
+
 extern atomic_long_t mpcg_objects[MPCG_NR_OBJECTS];
 
 static inline void mpcg_objects_add(enum mpcg_object o, long nr)
@@ -343,14 +441,6 @@ static inline void mpcg_objects_add(enum mpcg_object o, long nr)
 
 void mpcg_stats_init(void);
 void mpcg_stats_exit(void);
-
-/* reassess.c: fair shares and charge movement */
-extern unsigned int mpcg_auto_reassess_ms;
-void mpcg_region_changed(struct mpcg_region *r);
-void mpcg_reassess_work(struct work_struct *work);
-int mpcg_reassess(struct mpcg_region *r, u64 *moved);
-int mpcg_set_policy(struct mpcg_region *r, unsigned int policy);
-extern const char *const mpcg_policy_names[MPCG_NR_POLICIES];
 
 /* ctl.c: the control interface */
 long mpcg_region_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

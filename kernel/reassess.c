@@ -2,50 +2,58 @@
 /*
  * mpcg reassessment: fair shares, and moving the fewest chunks to reach them.
  *
- * Owns the policies, a region's assessed/pending state, the automatic
- * (delayed) reassessment and the algorithm:
+ * Owns the policies, the assessed/pending state a reassessment leaves, and
+ * the algorithm.  region.c runs it (mpcg_reassess(), with
+ * region->reassess_lock held) after giving a removed owner's ownership to
+ * its nearest live ancestor, and schedules the retry its outcome asks for;
+ * nothing here calls region.c.  The steps, one function each:
  *
- *  1. Every resident chunk gets its set of sharers from the policy (a
- *     bitmask of member slots).  Chunks with the same sharers form a type.
- *  2. A member's fair share is the sum over types it is in of
- *     n(type) / |sharers(type)| chunks.  Its target is that number rounded
- *     down or up (lo, hi): then |paid - fair| < one chunk.
- *  3. A min-cost flow finds how many chunks of each type each member pays:
- *     source -> type (capacity n), type -> member in its sharers (a "keep"
- *     edge of cost 0 with capacity = chunks of the type it pays now, and a
- *     "move" edge of cost 1), member -> sink (lo chunks at a large negative
- *     cost, hi - lo more at cost 0).  An integral solution that meets every
- *     lower bound exists (rounding a fractional assignment in a bipartite
- *     graph), and the cheapest one moves the fewest chunks: a chunk moves
- *     exactly when it is routed over a move edge.
- *  4. A second pass moves those chunks: new pages charged to the new payer
- *     (never OOM-killing it), copy, free the old ones.  A payer whose limit
- *     refuses a chunk leaves it where it is; the chunk counts as that
- *     member's shortfall and the region stays pending, retried later with
- *     exponential backoff.
- *  5. Members that have left and pay for nothing are freed, dropping their
- *     memory cgroup reference.
+ *  1. Types (mpcg_plan_types()).  Every resident chunk gets its set of
+ *     sharers from the policy (a bitmask of member slots).  Chunks with the
+ *     same sharers form a type.
+ *  2. Targets (mpcg_plan_targets()).  A member's fair share is the sum over
+ *     types it is in of n(type) / |sharers(type)| chunks.  Its target is
+ *     that number rounded down or up (lo, hi): then |paid - fair| < one
+ *     chunk.
+ *  3. Plan (mpcg_plan_flow()).  A min-cost flow finds how many chunks of
+ *     each type each member pays: source -> type (capacity n), type ->
+ *     member in its sharers (a "keep" edge of cost 0 with capacity = chunks
+ *     of the type it pays now, and a "move" edge of cost 1), member -> sink
+ *     (lo chunks at a large negative cost, hi - lo more at cost 0).  An
+ *     integral solution that meets every lower bound exists (rounding a
+ *     fractional assignment in a bipartite graph), and the cheapest one
+ *     moves the fewest chunks: a chunk moves exactly when it is routed over
+ *     a move edge.  Should a lower bound not be met all the same, that is a
+ *     bug: it warns, moves nothing and leaves the region pending.
+ *  4. Moves (mpcg_plan_moves(), mpcg_plan_record()).  A second walk over
+ *     the chunks moves those the plan routes over a move edge: new pages
+ *     charged to the new payer (never OOM-killing it), copy, free the old
+ *     ones.  A payer whose limit refuses a chunk leaves it where it is; the
+ *     chunk counts as that member's shortfall and the region stays
+ *     pending, retried later with exponential backoff.  Every member's fair
+ *     share and shortfall are recorded.
+ *  5. Clean-up (mpcg_free_departed()).  Members that have left and pay for
+ *     nothing are freed (their marks in the chunks cleared first), dropping
+ *     their memory cgroup reference.
  *
- * Locking: region->reassess_lock is held throughout; chunk_sem is held for
- * read while the chunks are walked (pass 1, pass 3) and around each move
- * (pass 2); region->lock for snapshots of the member slots.  Touches that
- * happen meanwhile bump region->gen and leave the region pending.
+ * The region ends assessed (mpcg_plan_end()) only if nothing changed
+ * meanwhile, every planned move succeeded and every chunk had a plan.
+ *
+ * Locking: region->reassess_lock is held throughout (by region.c);
+ * chunk_sem is held for read while the chunks are walked (steps 1 and 5)
+ * and around each move (step 4); region->lock for snapshots of the member
+ * slots; mpcg_index_lock in step 5.  Touches that happen meanwhile bump
+ * region->gen and leave the region pending.
  */
 #include <linux/bitops.h>
 #include <linux/ktime.h>
 #include <linux/math64.h>
 #include <linux/memcontrol.h>
-#include <linux/moduleparam.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 
 #include "mpcg.h"
 #include "trace.h"
-
-unsigned int mpcg_auto_reassess_ms = 100;
-module_param_named(auto_reassess_ms, mpcg_auto_reassess_ms, uint, 0644);
-MODULE_PARM_DESC(auto_reassess_ms,
-		 "Delay of the automatic reassessment after a change, in ms (0: off)");
 
 const char *const mpcg_policy_names[MPCG_NR_POLICIES] = {
 	[MPCG_POLICY_PROPORTIONAL] = "proportional",
@@ -54,28 +62,8 @@ const char *const mpcg_policy_names[MPCG_NR_POLICIES] = {
 	[MPCG_POLICY_OWNER] = "owner",
 };
 
-#define MPCG_NO_SLOT		0xff
 #define MPCG_MAX_TYPES		256
 #define MPCG_TYPE_HASH		512	/* 2 * MPCG_MAX_TYPES, a power of 2 */
-#define MPCG_BACKOFF_MAX	6	/* retry after at most 64 s */
-
-/**
- * mpcg_region_changed - note a change that can alter a fair share
- * @r: the region
- *
- * Marks the region pending and, unless automatic reassessment is off,
- * schedules one.  Callable from any context that may sleep or not.
- */
-void mpcg_region_changed(struct mpcg_region *r)
-{
-	unsigned int ms = READ_ONCE(mpcg_auto_reassess_ms);
-
-	atomic_long_inc(&r->gen);
-	WRITE_ONCE(r->state, MPCG_STATE_PENDING);
-	if (ms)
-		queue_delayed_work(system_unbound_wq, &r->work,
-				   msecs_to_jiffies(ms));
-}
 
 /* Who shares the cost of @c under @policy: a mask of member slots. */
 static u64 mpcg_sharers(unsigned int policy, const struct mpcg_chunk *c,
@@ -112,12 +100,19 @@ struct mpcg_type {
 	int move_edge[MPCG_MAX_MEMBERS];
 };
 
+/* One reassessment: its snapshot of the region, its plan and its results. */
 struct mpcg_plan {
+	unsigned long gen;		/* region->gen when it started */
+	u64 t0;				/* start, for the end tracepoint */
 	u64 active;
 	unsigned int owner;
 	unsigned int policy;
 	unsigned int nr_types;
 	bool overflow;			/* more sharer sets than MPCG_MAX_TYPES */
+	bool unplanned;			/* a chunk, or the flow, had no plan */
+	bool interrupted;		/* a fatal signal cut step 4 short */
+	bool failed;			/* a member has a shortfall */
+	u64 moved;			/* chunks moved */
 	u64 nr_chunks;
 	u16 hash[MPCG_TYPE_HASH];	/* type index + 1, 0: empty */
 	struct mpcg_type types[MPCG_MAX_TYPES];
@@ -303,7 +298,11 @@ static void mpcg_plan_targets(struct mpcg_plan *p)
 	}
 }
 
-/* Step 3: how many chunks of each type stay with or move to each sharer. */
+/*
+ * Step 3: how many chunks of each type stay with or move to each sharer.
+ * Returns 0 or -ENOMEM.  A flow that misses a lower bound (which cannot
+ * happen: see the header) leaves no plan: p->unplanned.
+ */
 static int mpcg_plan_flow(struct mpcg_plan *p)
 {
 	int src = 0, sink = 1, type0 = 2, member0 = 2 + p->nr_types;
@@ -339,10 +338,12 @@ static int mpcg_plan_flow(struct mpcg_plan *p)
 	}
 	mpcg_flow_solve(&f, src, sink);
 
-	err = -EAGAIN;
-	for (m = 0; m < MPCG_MAX_MEMBERS; m++)
-		if (mpcg_flow_used(&f, lower[m]) != p->lo[m])
-			goto out;	/* cannot happen: see the header */
+	for (m = 0; m < MPCG_MAX_MEMBERS; m++) {
+		if (WARN_ON_ONCE(mpcg_flow_used(&f, lower[m]) != p->lo[m])) {
+			p->unplanned = true;
+			goto out;
+		}
+	}
 	for (i = 0; i < p->nr_types; i++) {
 		struct mpcg_type *t = &p->types[i];
 
@@ -351,18 +352,18 @@ static int mpcg_plan_flow(struct mpcg_plan *p)
 			t->in[m] = mpcg_flow_used(&f, t->move_edge[m]);
 		}
 	}
-	err = 0;
 out:
 	mpcg_flow_free(&f);
 	return err;
 }
 
-/* Step 1: types of all resident chunks.  chunk_sem held for read. */
+/* Step 1: types of all resident chunks. */
 static void mpcg_plan_types(struct mpcg_region *r, struct mpcg_plan *p)
 {
 	struct mpcg_chunk *c;
 	unsigned long ci;
 
+	down_read(&r->chunk_sem);
 	xa_for_each(&r->chunks, ci, c) {
 		u64 mask = mpcg_sharers(p->policy, c, p->active, p->owner);
 		struct mpcg_type *t = mpcg_type_get(p, mask, true);
@@ -375,18 +376,18 @@ static void mpcg_plan_types(struct mpcg_region *r, struct mpcg_plan *p)
 		if (mask & BIT_ULL(payer))
 			t->have[payer]++;
 	}
+	up_read(&r->chunk_sem);
 }
 
 /*
- * Step 4: carry the plan out.  Returns the number of chunks moved; sets
- * *@unplanned when a chunk had no plan (it appeared, or its sharers changed,
- * after step 1, or its type did not fit).
+ * Step 4: carry the plan out, counting the moves in p->moved.  Sets
+ * p->unplanned when a chunk had no plan (it appeared, or its sharers
+ * changed, after step 1, or its type did not fit), p->interrupted when a
+ * fatal signal stopped it.
  */
-static u64 mpcg_plan_moves(struct mpcg_region *r, struct mpcg_plan *p,
-			   bool *unplanned, bool *interrupted)
+static void mpcg_plan_moves(struct mpcg_region *r, struct mpcg_plan *p)
 {
 	unsigned long ci = 0;
-	u64 moved = 0;
 
 	for (;; ci++) {
 		struct mpcg_member *to = NULL;
@@ -416,9 +417,9 @@ static u64 mpcg_plan_moves(struct mpcg_region *r, struct mpcg_plan *p,
 				}
 			}
 			if (!to)
-				*unplanned = true;
+				p->unplanned = true;
 		} else {
-			*unplanned = true;
+			p->unplanned = true;
 		}
 		if (to) {
 			/*
@@ -434,135 +435,28 @@ static u64 mpcg_plan_moves(struct mpcg_region *r, struct mpcg_plan *p,
 						     ci, to->cgroup_id,
 						     mpcg_chunk_size(r));
 			} else {
-				moved++;
+				p->moved++;
 			}
 		}
 		up_read(&r->chunk_sem);
 		if (fatal_signal_pending(current)) {
-			*interrupted = true;
+			p->interrupted = true;
 			break;
 		}
 		cond_resched();
 	}
-	return moved;
 }
 
 /*
- * Step 5: free members that left and pay for nothing.  Their touch bits
- * (and first-toucher marks) are cleared first, so that their slots can be
- * reused.  The index lock keeps them from being revived meanwhile.
+ * The end of step 4: the reassessment's count, and every member's fair
+ * share (in bytes) and shortfall, as of this reassessment.
  */
-static void mpcg_free_departed(struct mpcg_region *r)
+static void mpcg_plan_record(struct mpcg_region *r, struct mpcg_plan *p)
 {
-	struct mpcg_chunk *c;
-	unsigned long ci;
-	u64 doomed = 0;
 	unsigned int m;
-
-	mutex_lock(&mpcg_index_lock);
-	down_read(&r->chunk_sem);
-	spin_lock(&r->lock);
-	for (m = 0; m < MPCG_MAX_MEMBERS; m++) {
-		struct mpcg_member *mb = r->members[m];
-
-		if (mb && !mb->nr_attach && !(mb->flags & MPCG_MEMBER_OWNER) &&
-		    !atomic_long_read(&mb->nr_paid))
-			doomed |= BIT_ULL(m);
-	}
-	spin_unlock(&r->lock);
-	if (doomed) {
-		xa_for_each(&r->chunks, ci, c) {
-			unsigned long bits = READ_ONCE(c->touched) & doomed;
-
-			for_each_set_bit(m, &bits, MPCG_MAX_MEMBERS) {
-				clear_bit(m, &c->touched);
-				atomic_long_dec(&r->members[m]->nr_touched);
-			}
-			if (c->first != MPCG_NO_SLOT &&
-			    (doomed & BIT_ULL(c->first)))
-				c->first = MPCG_NO_SLOT;
-		}
-		for_each_set_bit(m, (unsigned long *)&doomed, MPCG_MAX_MEMBERS)
-			mpcg_member_free_unused(r, r->members[m]);
-	}
-	up_read(&r->chunk_sem);
-	mutex_unlock(&mpcg_index_lock);
-}
-
-/*
- * The owner's memory cgroup was removed: the kernel has moved its charges
- * to the parent, and so does the region's ownership (to the nearest
- * ancestor still alive), so that a removed cgroup is not kept as a zombie.
- */
-static void mpcg_rehome_owner(struct mpcg_region *r)
-{
-	struct mem_cgroup *memcg = r->owner->memcg;
-
-	if (!css_is_dying(&memcg->css))
-		return;
-	while (memcg && css_is_dying(&memcg->css))
-		memcg = parent_mem_cgroup(memcg);
-	if (!memcg)
-		return;
-	mutex_lock(&mpcg_index_lock);
-	if (!mpcg_set_owner(r, memcg))
-		mpcg_region_changed(r);
-	mutex_unlock(&mpcg_index_lock);
-}
-
-/**
- * mpcg_reassess - bring a region's charges in line with its policy
- * @r: the region
- * @moved: if not NULL, set to the number of chunks this call moved
- *
- * Synchronous; may take as long as copying the chunks that move.  The
- * region ends assessed unless something changed meanwhile, a payer's limit
- * refused a chunk (then a retry is scheduled with backoff), or the caller
- * was killed.
- *
- * Return: 0, -ENOMEM, or -EINTR if a fatal signal cut it short.
- */
-int mpcg_reassess(struct mpcg_region *r, u64 *moved)
-{
-	bool unplanned = false, interrupted = false, failed = false;
-	struct mpcg_plan *p;
-	unsigned long gen;
-	unsigned int m;
-	u64 n = 0, t0 = 0;
-	int err;
-
-	p = kvzalloc(sizeof(*p), GFP_KERNEL | __GFP_NOWARN);
-	if (!p)
-		return -ENOMEM;
-
-	mutex_lock(&r->reassess_lock);
-	mpcg_rehome_owner(r);
-	gen = atomic_long_read(&r->gen);
-	spin_lock(&r->lock);
-	p->active = r->active;
-	p->owner = r->owner->slot;
-	spin_unlock(&r->lock);
-	p->policy = READ_ONCE(r->policy);
-	/* Only the end tracepoint's duration needs the clock. */
-	if (trace_mpcg_reassess_end_enabled())
-		t0 = ktime_get_ns();
-	trace_mpcg_reassess_start(mpcg_region_dev(r),
-				  mpcg_region_inode(r)->i_ino, p->policy,
-				  hweight64(p->active),
-				  atomic_long_read(&r->nr_chunks) *
-				  mpcg_chunk_size(r));
-
-	down_read(&r->chunk_sem);
-	mpcg_plan_types(r, p);
-	up_read(&r->chunk_sem);
-
-	mpcg_plan_targets(p);
-	err = mpcg_plan_flow(p);
-	if (!err)
-		n = mpcg_plan_moves(r, p, &unplanned, &interrupted);
 
 	r->reassessments++;
-	r->chunks_moved += n;
+	r->chunks_moved += p->moved;
 	r->shortfall = 0;
 	spin_lock(&r->lock);
 	for (m = 0; m < MPCG_MAX_MEMBERS; m++) {
@@ -577,78 +471,128 @@ int mpcg_reassess(struct mpcg_region *r, u64 *moved)
 		 */
 		BUILD_BUG_ON(MPCG_CHUNK_SHIFT_MAX >= 32);
 		WRITE_ONCE(mb->fair, p->fair[m] >> (32 - r->chunk_shift));
-		WRITE_ONCE(mb->shortfall, err ? 0 : p->shortfall[m]);
-		r->shortfall += err ? 0 : p->shortfall[m];
+		WRITE_ONCE(mb->shortfall, p->shortfall[m]);
+		r->shortfall += p->shortfall[m];
 		if (p->shortfall[m])
-			failed = true;
+			p->failed = true;
 	}
 	spin_unlock(&r->lock);
+}
 
-	mpcg_free_departed(r);
+/*
+ * Step 5: free members that left and pay for nothing.  Their touch bits
+ * (and first-toucher marks) are cleared first, so that their slots can be
+ * reused.  The index lock keeps them from being revived meanwhile.
+ */
+static void mpcg_free_departed(struct mpcg_region *r)
+{
+	unsigned int m;
+	u64 doomed;
 
-	if (!err && !failed && !unplanned && !interrupted && !p->overflow &&
-	    atomic_long_read(&r->gen) == gen) {
+	mutex_lock(&mpcg_index_lock);
+	down_read(&r->chunk_sem);
+	doomed = mpcg_members_unused(r);
+	if (doomed) {
+		mpcg_chunks_forget(r, doomed);
+		for_each_set_bit(m, (unsigned long *)&doomed, MPCG_MAX_MEMBERS)
+			mpcg_member_free_unused(r, r->members[m]);
+	}
+	up_read(&r->chunk_sem);
+	mutex_unlock(&mpcg_index_lock);
+}
+
+/* Before step 1: what the reassessment starts from. */
+static void mpcg_plan_start(struct mpcg_region *r, struct mpcg_plan *p)
+{
+	p->gen = atomic_long_read(&r->gen);
+	spin_lock(&r->lock);
+	p->active = r->active;
+	p->owner = r->owner->slot;
+	spin_unlock(&r->lock);
+	p->policy = READ_ONCE(r->policy);
+	/* Only the end tracepoint's duration needs the clock. */
+	if (trace_mpcg_reassess_end_enabled())
+		p->t0 = ktime_get_ns();
+	trace_mpcg_reassess_start(mpcg_region_dev(r),
+				  mpcg_region_inode(r)->i_ino, p->policy,
+				  hweight64(p->active),
+				  atomic_long_read(&r->nr_chunks) *
+				  mpcg_chunk_size(r));
+}
+
+/*
+ * After step 5: the region is assessed only if nothing changed since the
+ * start, every chunk had a plan and every planned move succeeded.  Returns
+ * what is left to be done; @err is what mpcg_reassess() returns.
+ */
+static enum mpcg_outcome mpcg_plan_end(struct mpcg_region *r,
+				       struct mpcg_plan *p, int err)
+{
+	enum mpcg_outcome outcome;
+
+	if (!err && !p->failed && !p->unplanned && !p->overflow &&
+	    atomic_long_read(&r->gen) == p->gen) {
 		WRITE_ONCE(r->state, MPCG_STATE_ASSESSED);
-		r->backoff = 0;
+		outcome = MPCG_OUTCOME_ASSESSED;
 	} else {
 		WRITE_ONCE(r->state, MPCG_STATE_PENDING);
-		if (!READ_ONCE(mpcg_auto_reassess_ms)) {
-			/* Automatic reassessment is off: no retries either. */
-		} else if (failed) {
-			queue_delayed_work(system_unbound_wq, &r->work,
-					   HZ << r->backoff);
-			if (r->backoff < MPCG_BACKOFF_MAX)
-				r->backoff++;
-		} else {
-			queue_delayed_work(system_unbound_wq, &r->work,
-					   msecs_to_jiffies(mpcg_auto_reassess_ms));
-		}
+		outcome = p->failed ? MPCG_OUTCOME_BACKOFF : MPCG_OUTCOME_RETRY;
 	}
-	if (interrupted)
-		err = -EINTR;
-	else if (err == -EAGAIN)
-		err = 0;
 	/* Duration 0 if tracing was turned on during this reassessment. */
 	if (trace_mpcg_reassess_end_enabled())
 		trace_mpcg_reassess_end(mpcg_region_dev(r),
-					mpcg_region_inode(r)->i_ino, n,
-					n * mpcg_chunk_size(r),
-					t0 ? ktime_get_ns() - t0 : 0,
+					mpcg_region_inode(r)->i_ino, p->moved,
+					p->moved * mpcg_chunk_size(r),
+					p->t0 ? ktime_get_ns() - p->t0 : 0,
 					(u64)r->shortfall * mpcg_chunk_size(r),
 					r->state, err);
-	mutex_unlock(&r->reassess_lock);
-	kvfree(p);
-	if (moved)
-		*moved = n;
-	return err;
+	return outcome;
 }
 
 /**
- * mpcg_reassess_work - the automatic reassessment (delayed work)
- * @work: region->work
- */
-void mpcg_reassess_work(struct work_struct *work)
-{
-	struct mpcg_region *r = container_of(to_delayed_work(work),
-					     struct mpcg_region, work);
-
-	mpcg_reassess(r, NULL);
-}
-
-/**
- * mpcg_set_policy - change a region's charging policy
+ * mpcg_reassess - bring a region's charges in line with its policy
  * @r: the region
- * @policy: enum mpcg_policy
+ * @moved: if not NULL, set to the number of chunks this call moved (unless
+ *         it returns -ENOMEM before it starts)
+ * @outcome: set to what is left to be done, for the caller to schedule
  *
- * Return: 0, or -EINVAL for an unknown policy.
+ * Runs steps 1 to 5 (see the top of this file); synchronous, and may take
+ * as long as copying the chunks that move.  The region ends assessed
+ * unless something changed meanwhile, a chunk had no plan, a payer's limit
+ * refused a chunk (@outcome is then MPCG_OUTCOME_BACKOFF), or the caller
+ * was killed.
+ *
+ * Context: called with region->reassess_lock held; takes chunk_sem,
+ * region->lock and mpcg_index_lock; sleeps.
+ *
+ * Return: 0, -ENOMEM (with @outcome MPCG_OUTCOME_NONE if it could not
+ * start), or -EINTR if a fatal signal cut it short.
  */
-int mpcg_set_policy(struct mpcg_region *r, unsigned int policy)
+int mpcg_reassess(struct mpcg_region *r, u64 *moved,
+		  enum mpcg_outcome *outcome)
 {
-	if (policy >= MPCG_NR_POLICIES)
-		return -EINVAL;
-	mutex_lock(&r->reassess_lock);
-	WRITE_ONCE(r->policy, policy);
-	mutex_unlock(&r->reassess_lock);
-	mpcg_region_changed(r);
-	return 0;
+	struct mpcg_plan *p;
+	int err;
+
+	lockdep_assert_held(&r->reassess_lock);
+	*outcome = MPCG_OUTCOME_NONE;
+	p = kvzalloc(sizeof(*p), GFP_KERNEL | __GFP_NOWARN);
+	if (!p)
+		return -ENOMEM;
+
+	mpcg_plan_start(r, p);
+	mpcg_plan_types(r, p);
+	mpcg_plan_targets(p);
+	err = mpcg_plan_flow(p);
+	if (!err && !p->unplanned)
+		mpcg_plan_moves(r, p);
+	mpcg_plan_record(r, p);
+	mpcg_free_departed(r);
+	if (p->interrupted)
+		err = -EINTR;
+	*outcome = mpcg_plan_end(r, p, err);
+	if (moved)
+		*moved = p->moved;
+	kvfree(p);
+	return err;
 }

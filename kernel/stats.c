@@ -41,8 +41,8 @@ DEFINE_SHOW_ATTRIBUTE(mpcg_objects);
 /**
  * mpcg_stats_init - create the debugfs files
  *
- * Without debugfs (or if it cannot be set up) the counters still count;
- * they are only not shown.
+ * Context: module init.  Without debugfs (or if it cannot be set up) the
+ * counters still count; they are only not shown.
  */
 void mpcg_stats_init(void)
 {
@@ -53,6 +53,8 @@ void mpcg_stats_init(void)
 
 /**
  * mpcg_stats_exit - remove the debugfs files
+ *
+ * Context: module exit.
  */
 void mpcg_stats_exit(void)
 {

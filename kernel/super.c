@@ -207,8 +207,8 @@ static struct inode *mpcg_alloc_inode(struct super_block *sb)
 	info = alloc_inode_sb(sb, mpcg_inode_cachep, GFP_KERNEL);
 	if (!info)
 		return NULL;
-	mpcg_chunks_init(&info->region, MPCG_SB(sb)->chunk_shift);
-	info->region.owner = NULL;
+	/* Set for regular files by mpcg_get_inode(). */
+	info->region = NULL;
 	return &info->vfs_inode;
 }
 
@@ -222,7 +222,8 @@ static void mpcg_free_inode(struct inode *inode)
 static void mpcg_evict_inode(struct inode *inode)
 {
 	truncate_inode_pages_final(&inode->i_data);
-	if (S_ISREG(inode->i_mode))
+	/* Only regular files have one, unless it could not be created. */
+	if (mpcg_region(inode))
 		mpcg_region_destroy(mpcg_region(inode));
 	clear_inode(inode);
 	atomic_long_dec(&MPCG_SB(inode->i_sb)->used_inodes);
@@ -365,6 +366,8 @@ static void mpcg_inode_init_once(void *obj)
 /**
  * mpcg_fs_init - create the inode cache and register the filesystem type
  *
+ * Context: module init.
+ *
  * Return: 0 or a negative errno.
  */
 int mpcg_fs_init(void)
@@ -388,6 +391,8 @@ int mpcg_fs_init(void)
 
 /**
  * mpcg_fs_exit - unregister the filesystem type and free the inode cache
+ *
+ * Context: module exit; waits for an RCU grace period.
  */
 void mpcg_fs_exit(void)
 {

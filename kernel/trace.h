@@ -7,7 +7,7 @@
  * the tools print).  Only integer fields, declared with C type names
  * (not u32/u64), so that bpftrace 0.17 can read them from the format files
  * on a kernel without BTF too.  Defined once in trace.c; fired from
- * member.c, chunk.c and reassess.c.
+ * region.c, member.c, chunk.c and reassess.c.
  *
  * Built with -DMPCG_NO_TRACEPOINTS (make bench does, for a second module),
  * the events compile to nothing, so that their cost when tracing is off
