@@ -15,8 +15,6 @@
 
 #include "mpcgctl.h"
 
-struct out_opts out_opts;
-
 static void vmsg(const char *what, const char *fmt, va_list ap)
 {
 	fflush(stdout);
