@@ -35,7 +35,7 @@ PY="python3 -S"		# the checker needs no site packages; starts faster
 tests=(t_help t_reassess t_stat t_members t_attachments t_chunks t_list
        t_usage t_usage_all t_charges t_prometheus t_human t_raw_noheadings
        t_policy t_top_batch t_top_tty t_err_usage t_err_values
-       t_err_not_mpcg t_err_module t_err_permission t_removed)
+       t_err_not_mpcg t_err_module t_err_permission t_removed t_long_names)
 
 echo "TAP version 13"
 echo "1..${#tests[@]}"
@@ -106,14 +106,20 @@ hold_in() {
 	holders+=($!)
 }
 
+# Wait up to 3 minutes for the file $1 (a holder's --ready file).
+wait_file() {
+	local i
+	for ((i = 0; i < 1800; i++)); do
+		[ -e "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 wait_ready() {
-	local f i
+	local f
 	for f in "$@"; do
-		for ((i = 0; i < 1800; i++)); do
-			[ -e "$f" ] && break
-			sleep 0.1
-		done
-		[ -e "$f" ] || bail "holder did not get ready: $f"
+		wait_file "$f" || bail "holder did not get ready: $f"
 	done
 }
 
@@ -492,14 +498,10 @@ t_err_permission() {
 t_removed() {
 	# f5's owner, a cgroup removed after its holder exited, still pays
 	# (nothing reassesses f5): it is named "#ID (removed)".
-	local id pid i
+	local id pid
 	mkdir "$CGX" && id=$(stat -c %i "$CGX") || return 1
 	hold_in "$CGX" --create "$f5" $M --ready "$tmp/ready.x"
-	for ((i = 0; i < 1800; i++)); do
-		[ -e "$tmp/ready.x" ] && break
-		sleep 0.1
-	done
-	pid=$(cat "$tmp/ready.x") || return 1
+	wait_file "$tmp/ready.x" && pid=$(cat "$tmp/ready.x") || return 1
 	kill "$pid" && wait "$pid"
 	rmdir "$CGX" || return 1
 	ctl members -n -o CGROUP,FLAGS,PAID --bytes "$f5"
@@ -508,6 +510,29 @@ t_removed() {
 	grep -Eqx "#$id \(removed\) +$id" "$out" || { show; return 1; }
 	ctl members --json --bytes --output-all "$f5" && check members "$f5" &&
 		ctl stat --json --bytes --output-all "$f5" && check stat "$f5"
+}
+
+t_long_names() {
+	# Piped, no cell is cut, whatever width COLUMNS says: a cgroup path
+	# and a file path longer than any terminal line appear whole.
+	local long=with-a-name-longer-than-a-terminal-line-has-room-for-0123456789
+	local cg=long-$long/child-$long dir=$mnt/dir-$long lf r=0 pid c
+	lf=$dir/region-$long
+	cgcreate -g memory:/$P/$cg && mkdir "$dir" || return 1
+	hold "$cg" --create "$lf" $M --ready "$tmp/ready.l"
+	wait_file "$tmp/ready.l" && pid=$(cat "$tmp/ready.l") || return 1
+	for c in list "members $lf" "usage /$P" "stat $lf"; do
+		COLUMNS=40 "$MPCGCTL" $c 2>"$err" | cat >"$out"
+		grep -Fq -- "/$P/$cg " "$out" || { echo "# $c: no /$P/$cg"; show; r=1; }
+		case $c in
+		list | stat*)
+			grep -Fq -- "$lf " "$out" || { echo "# $c: no $lf"; show; r=1; } ;;
+		esac
+	done
+	kill "$pid" && wait "$pid"
+	rm -f "$lf"
+	rmdir "$dir" "$CG/$cg" "$CG/long-$long"
+	return $r
 }
 
 # ---- run ----
