@@ -143,7 +143,7 @@ static const char *state_str(uint32_t s)
 /* ---- stat ---- */
 
 enum { S_PATH, S_INO, S_SIZE, S_CHUNK, S_RESIDENT, S_POLICY, S_STATE,
-       S_MEMBERS, S_ATTACH, S_OWNER, S_OWNER_ID, S_REASSESSMENTS,
+       S_MEMBERS, S_DEPARTED, S_ATTACH, S_OWNER, S_OWNER_ID, S_REASSESSMENTS,
        S_MOVED_CHUNKS, S_MOVED, S_SHORTFALL };
 
 static const struct col_desc stat_cols[] = {
@@ -155,6 +155,7 @@ static const struct col_desc stat_cols[] = {
 	[S_POLICY] = { "POLICY", 6, 0, COL_STR, "charging policy" },
 	[S_STATE] = { "STATE", 6, 0, COL_STR, "assessed or pending (a change awaits reassessment)" },
 	[S_MEMBERS] = { "MEMBERS", 3, SCOLS_FL_RIGHT, COL_NUM, "memory cgroups with attachments" },
+	[S_DEPARTED] = { "DEPARTED", 3, SCOLS_FL_RIGHT, COL_NUM, "memory cgroups with no attachment left that still pay ('members' flags them departed)" },
 	[S_ATTACH] = { "ATTACH", 3, SCOLS_FL_RIGHT, COL_NUM, "attachments (open files and mappings)" },
 	[S_OWNER] = { "OWNER", 0.2, SCOLS_FL_TRUNC, COL_STR, "memory cgroup of the owner (pays what no member should)" },
 	[S_OWNER_ID] = { "OWNER_ID", 5, SCOLS_FL_RIGHT, COL_NUM, "cgroup id of the owner" },
@@ -163,6 +164,30 @@ static const struct col_desc stat_cols[] = {
 	[S_MOVED] = { "MOVED", 5, SCOLS_FL_RIGHT, COL_SIZE, "bytes moved between memory cgroups" },
 	[S_SHORTFALL] = { "SHORTFALL", 5, SCOLS_FL_RIGHT, COL_SIZE, "bytes members should pay but do not (limits)" },
 };
+
+/*
+ * The member table, counted as 'members' shows it: the rows flagged
+ * departed (no attachment left: they stay while they pay), and the others,
+ * the members with attachments.  Returns 0 or -errno.
+ */
+static int count_members(int fd, uint64_t *members, uint64_t *departed)
+{
+	struct mpcg_member_info *m;
+	ssize_t n, i;
+
+	*members = *departed = 0;
+	n = mpcg_region_members(fd, &m);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++) {
+		if (m[i].flags & MPCG_MEMBER_DEPARTED)
+			(*departed)++;
+		else
+			(*members)++;
+	}
+	free(m);
+	return 0;
+}
 
 static int cmd_stat(int argc, char **argv)
 {
@@ -176,6 +201,7 @@ static int cmd_stat(int argc, char **argv)
 	for (i = first; i < argc; i++) {
 		struct mpcg_region_stat st;
 		struct libscols_line *ln;
+		uint64_t members, departed;
 		size_t c;
 		int fd, err;
 
@@ -184,7 +210,10 @@ static int cmd_stat(int argc, char **argv)
 			ret = EXIT_ERROR;
 			continue;
 		}
+		/* Members from the table that 'members' shows, to agree with it. */
 		err = mpcg_region_get_stat(fd, &st);
+		if (!err)
+			err = count_members(fd, &members, &departed);
 		close(fd);
 		if (err) {
 			warn_msg(argv[i], "%s", errno_reason(err));
@@ -201,7 +230,8 @@ static int cmd_stat(int argc, char **argv)
 			case S_RESIDENT: cell_size(&o, ln, c, st.resident_bytes); break;
 			case S_POLICY: cell_str(&o, ln, c, policy_str(st.policy)); break;
 			case S_STATE: cell_str(&o, ln, c, state_str(st.state)); break;
-			case S_MEMBERS: cell_num(&o, ln, c, st.nr_members); break;
+			case S_MEMBERS: cell_num(&o, ln, c, members); break;
+			case S_DEPARTED: cell_num(&o, ln, c, departed); break;
 			case S_ATTACH: cell_num(&o, ln, c, st.nr_attachments); break;
 			case S_OWNER: cell_str(&o, ln, c, cgroup_name(st.owner_cgroup_id)); break;
 			case S_OWNER_ID: cell_num(&o, ln, c, st.owner_cgroup_id); break;
@@ -866,7 +896,7 @@ static const struct cmd cmds[] = {
 	  "statistics of regions",
 	  "Show the statistics of regions (files of mpcg file systems).",
 	  stat_cols, ARRAY_SIZE(stat_cols),
-	  "PATH,SIZE,RESIDENT,CHUNK,POLICY,STATE,MEMBERS,ATTACH,OWNER,SHORTFALL" },
+	  "PATH,SIZE,RESIDENT,CHUNK,POLICY,STATE,MEMBERS,DEPARTED,ATTACH,OWNER,SHORTFALL" },
 	{ "members", CMD_MEMBERS, cmd_members, "FILE",
 	  "memory cgroups using a region, what each pays",
 	  "Show the memory cgroups that use a region and what each pays.",
