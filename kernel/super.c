@@ -29,13 +29,13 @@
 static struct kmem_cache *mpcg_inode_cachep;
 
 enum mpcg_param {
-	Opt_size,
-	Opt_nr_inodes,
-	Opt_chunk,
-	Opt_mode,
-	Opt_uid,
-	Opt_gid,
-	Opt_policy,
+	MPCG_OPT_SIZE,
+	MPCG_OPT_NR_INODES,
+	MPCG_OPT_CHUNK,
+	MPCG_OPT_MODE,
+	MPCG_OPT_UID,
+	MPCG_OPT_GID,
+	MPCG_OPT_POLICY,
 };
 
 static const struct constant_table mpcg_policy_table[] = {
@@ -47,13 +47,13 @@ static const struct constant_table mpcg_policy_table[] = {
 };
 
 static const struct fs_parameter_spec mpcg_fs_parameters[] = {
-	fsparam_string("size", Opt_size),
-	fsparam_string("nr_inodes", Opt_nr_inodes),
-	fsparam_string("chunk", Opt_chunk),
-	fsparam_u32oct("mode", Opt_mode),
-	fsparam_u32("uid", Opt_uid),
-	fsparam_u32("gid", Opt_gid),
-	fsparam_enum("policy", Opt_policy, mpcg_policy_table),
+	fsparam_string("size", MPCG_OPT_SIZE),
+	fsparam_string("nr_inodes", MPCG_OPT_NR_INODES),
+	fsparam_string("chunk", MPCG_OPT_CHUNK),
+	fsparam_u32oct("mode", MPCG_OPT_MODE),
+	fsparam_u32("uid", MPCG_OPT_UID),
+	fsparam_u32("gid", MPCG_OPT_GID),
+	fsparam_enum("policy", MPCG_OPT_POLICY, mpcg_policy_table),
 	{}
 };
 
@@ -92,7 +92,7 @@ static int mpcg_parse_param(struct fs_context *fc, struct fs_parameter *param)
 		return opt;
 
 	switch (opt) {
-	case Opt_size:
+	case MPCG_OPT_SIZE:
 		val = memparse(param->string, &rest);
 		if (*rest == '%' && rest[1] == '\0') {
 			if (val > 100)
@@ -106,14 +106,14 @@ static int mpcg_parse_param(struct fs_context *fc, struct fs_parameter *param)
 		}
 		ctx->size = val;
 		break;
-	case Opt_nr_inodes:
+	case MPCG_OPT_NR_INODES:
 		val = memparse(param->string, &rest);
 		if (*rest || rest == param->string || val > ULONG_MAX)
 			return invalfc(fc, "nr_inodes=%s: not a number",
 				       param->string);
 		ctx->nr_inodes = val;
 		break;
-	case Opt_chunk:
+	case MPCG_OPT_CHUNK:
 		val = memparse(param->string, &rest);
 		if (*rest || rest == param->string || !is_power_of_2(val) ||
 		    val < MPCG_CHUNK_SIZE_MIN || val > MPCG_CHUNK_SIZE_MAX ||
@@ -122,23 +122,23 @@ static int mpcg_parse_param(struct fs_context *fc, struct fs_parameter *param)
 				       param->string);
 		ctx->chunk_shift = ilog2(val);
 		break;
-	case Opt_mode:
+	case MPCG_OPT_MODE:
 		if (result.uint_32 & ~07777)
 			return invalfc(fc, "mode=%o: not a permission mode",
 				       result.uint_32);
 		ctx->mode = result.uint_32;
 		break;
-	case Opt_uid:
+	case MPCG_OPT_UID:
 		ctx->uid = make_kuid(current_user_ns(), result.uint_32);
 		if (!uid_valid(ctx->uid) || !kuid_has_mapping(fc->user_ns, ctx->uid))
 			return invalfc(fc, "uid=%u: not mapped", result.uint_32);
 		break;
-	case Opt_gid:
+	case MPCG_OPT_GID:
 		ctx->gid = make_kgid(current_user_ns(), result.uint_32);
 		if (!gid_valid(ctx->gid) || !kgid_has_mapping(fc->user_ns, ctx->gid))
 			return invalfc(fc, "gid=%u: not mapped", result.uint_32);
 		break;
-	case Opt_policy:
+	case MPCG_OPT_POLICY:
 		ctx->policy = result.uint_32;
 		break;
 	}
@@ -285,26 +285,26 @@ static int mpcg_reconfigure(struct fs_context *fc)
 	unsigned long max_chunks = 0;
 
 	/* Check everything before changing anything. */
-	if ((ctx->seen & BIT(Opt_chunk)) && ctx->chunk_shift != sbi->chunk_shift)
+	if ((ctx->seen & BIT(MPCG_OPT_CHUNK)) && ctx->chunk_shift != sbi->chunk_shift)
 		return invalfc(fc, "chunk cannot be changed on remount");
-	if (ctx->seen & BIT(Opt_size)) {
+	if (ctx->seen & BIT(MPCG_OPT_SIZE)) {
 		max_chunks = mpcg_size_to_chunks(ctx->size, sbi->chunk_shift);
 		if (max_chunks &&
 		    max_chunks < atomic_long_read(&sbi->used_chunks))
 			return invalfc(fc, "size=%llu is below the memory in use",
 				       ctx->size);
 	}
-	if ((ctx->seen & BIT(Opt_nr_inodes)) && ctx->nr_inodes &&
+	if ((ctx->seen & BIT(MPCG_OPT_NR_INODES)) && ctx->nr_inodes &&
 	    ctx->nr_inodes < atomic_long_read(&sbi->used_inodes))
 		return invalfc(fc, "nr_inodes=%lu is below the inodes in use",
 			       ctx->nr_inodes);
 
-	if (ctx->seen & BIT(Opt_size))
+	if (ctx->seen & BIT(MPCG_OPT_SIZE))
 		WRITE_ONCE(sbi->max_chunks, max_chunks);
-	if (ctx->seen & BIT(Opt_nr_inodes))
+	if (ctx->seen & BIT(MPCG_OPT_NR_INODES))
 		WRITE_ONCE(sbi->max_inodes, ctx->nr_inodes);
 	/* The policy of regions created from now on. */
-	if (ctx->seen & BIT(Opt_policy))
+	if (ctx->seen & BIT(MPCG_OPT_POLICY))
 		WRITE_ONCE(sbi->policy, ctx->policy);
 	return 0;
 }
