@@ -320,9 +320,9 @@ TEST_F_TIMEOUT(eng, first_touch_policy, 300)
 			mpcg_snap_member(&s, i < 32 ? self->b->id : self->c->id);
 
 		ASSERT_NE(NULL, m);
-		EXPECT_EQ(m->slot, s.c[i].first_slot)
+		EXPECT_EQ(m->cgroup_id, s.c[i].first_cgroup_id)
 			TH_LOG("chunk %ld: first %s", i,
-			       mpcg_slot_name(&s, s.c[i].first_slot));
+			       mpcg_cg_name(s.c[i].first_cgroup_id));
 	}
 	mpcg_snap_free(&s);
 
@@ -1481,8 +1481,9 @@ TEST_F_TIMEOUT(eng, attachments, 300)
 	ASSERT_EQ(0, mpcg_snap_take(self->fd, &s));
 	ASSERT_EQ(5, s.nc);
 	EXPECT_EQ(2, (long)s.c[1].index);
-	EXPECT_TRUE(s.c[1].touchers >> mpcg_snap_member(&s, self->b->id)->slot & 1);
-	EXPECT_TRUE(s.c[1].touchers >> mpcg_snap_member(&s, self->c->id)->slot & 1);
+	EXPECT_TRUE(mpcg_snap_touched(&s, 1, self->b->id));
+	EXPECT_TRUE(mpcg_snap_touched(&s, 1, self->c->id));
+	EXPECT_EQ(2, s.c[1].nr_touchers);
 	mpcg_snap_free(&s);
 	ASSERT_EQ(0, mpcg_reassess_check(self->fd, MPCG_CHECK_CHARGES, NULL, &r));
 

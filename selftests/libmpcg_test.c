@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libmpcg selftests: every call of the library (tools/lib/mpcg.h), linked
+ * libmpcg selftests: every call of the library (tools/lib/libmpcg.h), linked
  * with the built libmpcg.a, against what the raw ioctls (raw_stat(),
  * raw_table() and raw_usage() below) and the cgroups' own memory.current
  * say.
@@ -14,18 +14,44 @@
  * once, so that every member pays its fair share.
  *
  * Also: errors come back as -errno (-ENOTTY for a file that is not an
- * mpcg region, -EINVAL for a bad policy, -EPERM and -EACCES for an
- * unprivileged caller, -EBADF for a directory that is not a cgroup).
+ * mpcg region, -EOPNOTSUPP for a module that lacks the call, -EINVAL for a
+ * bad policy, -EPERM and -EACCES for an unprivileged caller, -EBADF for a
+ * directory that is not a cgroup).
  *
  * Runs as root in the test VM (tools/testing/vm-run) with mpcg.ko loaded.
  */
 #define _GNU_SOURCE
 #include <grp.h>
 #include <poll.h>
+#include <stdarg.h>
+#include <sys/syscall.h>
 
 #include "kselftest_harness.h"
 #include "mpcg_util.h"
-#include "mpcg.h"
+#include "libmpcg.h"
+
+/*
+ * An older module, as the library sees one: while refuse_nr is not -1, the
+ * mpcg commands of that number fail with ENOTTY, as a module without them
+ * answers.  This ioctl() is the one the statically linked libmpcg.a calls.
+ */
+static int refuse_nr = -1;
+
+int ioctl(int fd, unsigned long cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (refuse_nr >= 0 && _IOC_TYPE(cmd) == MPCG_IOC_MAGIC &&
+	    (int)_IOC_NR(cmd) == refuse_nr) {
+		errno = ENOTTY;
+		return -1;
+	}
+	return syscall(SYS_ioctl, fd, cmd, arg);
+}
 
 #define NCG		18		/* members of the shared file (> 16) */
 #define NREG		18		/* more regions of m00 (> 16 in all) */
@@ -196,22 +222,22 @@ static int raw_stat(int fd, struct mpcg_region_stat *st)
 static long raw_table(int fd, unsigned long cmd, size_t esize, size_t cap,
 		      void **out)
 {
-	struct mpcg_table t;
+	struct mpcg_chunk_query q;	/* a bare table, or the chunk query */
 
 	*out = calloc(cap, esize);
 	if (!*out)
 		return -1;
-	memset(&t, 0, sizeof(t));
-	t.size = sizeof(t);
-	t.entry_size = esize;
-	t.count = cap;
-	t.entries = (uintptr_t)*out;
-	return ioctl(fd, cmd, &t) ? -1 : (long)t.count;
+	memset(&q, 0, sizeof(q));
+	q.table.size = cmd == MPCG_IOC_CHUNKS ? sizeof(q) : sizeof(q.table);
+	q.table.entry_size = esize;
+	q.table.count = cap;
+	q.table.entries = (uintptr_t)*out;
+	return ioctl(fd, cmd, &q) ? -1 : (long)q.table.count;
 }
 
 /* The raw MPCG_IOC_CGROUP_USAGE of the cgroup at @path (no growing). */
 static long raw_usage(const char *path, struct mpcg_cgroup_usage *u,
-		      struct mpcg_usage_entry *e, unsigned int cap)
+		      struct mpcg_member_info *e, unsigned int cap)
 {
 	int ctl = open(MPCG_CTL_PATH, O_RDONLY);
 	int cg = open(path, O_RDONLY | O_DIRECTORY);
@@ -219,13 +245,13 @@ static long raw_usage(const char *path, struct mpcg_cgroup_usage *u,
 
 	if (ctl >= 0 && cg >= 0) {
 		memset(u, 0, sizeof(*u));
-		u->size = sizeof(*u);
+		u->table.size = sizeof(*u);
 		u->cgroup_fd = cg;
-		u->entry_size = sizeof(*e);
-		u->count = cap;
-		u->entries = (uintptr_t)e;
+		u->table.entry_size = sizeof(*e);
+		u->table.count = cap;
+		u->table.entries = (uintptr_t)e;
 		if (!ioctl(ctl, MPCG_IOC_CGROUP_USAGE, u))
-			ret = u->count;
+			ret = u->table.count;
 	}
 	if (cg >= 0)
 		close(cg);
@@ -236,7 +262,7 @@ static long raw_usage(const char *path, struct mpcg_cgroup_usage *u,
 
 static int cmp_usage_entry(const void *x, const void *y)
 {
-	const struct mpcg_usage_entry *a = x, *b = y;
+	const struct mpcg_member_info *a = x, *b = y;
 
 	if (a->dev != b->dev)
 		return a->dev < b->dev ? -1 : 1;
@@ -361,7 +387,7 @@ TEST_F(lib, members_attachments_chunks)
 	free(a);
 	free(ra);
 
-	n = mpcg_region_chunks(self->fd, &c);
+	n = mpcg_region_chunks(self->fd, 0, &c);
 	ASSERT_EQ(SHARED_SIZE / CHUNK, n);
 	rn = raw_table(self->fd, MPCG_IOC_CHUNKS, sizeof(*rc), n + 16,
 		       (void **)&rc);
@@ -369,15 +395,28 @@ TEST_F(lib, members_attachments_chunks)
 	EXPECT_EQ(0, memcmp(c, rc, n * sizeof(*c)));
 	for (i = 0; i < n; i++)
 		EXPECT_EQ((unsigned long long)i, c[i].index);
-	free(c);
 	free(rc);
+	/* One member's chunks: each member read all of the shared file. */
+	for (k = 0; k < NCG; k += NCG - 1) {
+		struct mpcg_chunk_info *mc;
+		ssize_t mn = mpcg_region_chunks(self->fd, self->id[k], &mc);
+
+		EXPECT_EQ(n, mn) TH_LOG("m%02zd", k);
+		if (mn == n)
+			EXPECT_EQ(0, memcmp(c, mc, n * sizeof(*c)));
+		free(mc);
+	}
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(NCG, c[i].nr_touchers);
+	EXPECT_EQ(-ENOENT, mpcg_region_chunks(self->fd, 1, &rc));
+	free(c);
 }
 
 TEST_F(lib, usage_and_regions)
 {
-	struct mpcg_usage_entry *e, raw_e[NREG + 8], *e2;
+	struct mpcg_member_info *e, raw_e[NREG + 8], *e2;
 	struct mpcg_cgroup_usage tot, raw, tot2;
-	struct mpcg_region_info *ri, *rri;
+	struct mpcg_region_stat *ri, *rri;
 	ssize_t n, i;
 	long rn;
 	int ctl, cgfd, k;
@@ -531,6 +570,45 @@ static int nobody(void *arg)
 	if (ctl != -EACCES && ctl != -EPERM)
 		return 5;
 	return 0;
+}
+
+/*
+ * The features query, and an older module (one without a command) told
+ * apart from a file that is not an mpcg file.
+ */
+TEST_F(lib, features_and_older_module)
+{
+	struct mpcg_chunk_info *c = (void *)1;
+	struct mpcg_features f, g;
+	int ctl, other;
+
+	ASSERT_EQ(0, mpcg_features(self->fd, &f));
+	EXPECT_EQ(MPCG_API_VERSION, f.api);
+	EXPECT_TRUE(mpcg_supports(&f, MPCG_IOC_MEMBERS));
+	EXPECT_FALSE(mpcg_supports(&f, MPCG_IOC_CGROUP_USAGE));
+	ctl = mpcg_ctl_open();
+	ASSERT_LE(0, ctl);
+	ASSERT_EQ(0, mpcg_features(ctl, &g));
+	EXPECT_TRUE(mpcg_supports(&g, MPCG_IOC_CGROUP_USAGE));
+	EXPECT_FALSE(mpcg_supports(&g, MPCG_IOC_MEMBERS));
+	other = open("/proc/self/status", O_RDONLY);
+	ASSERT_LE(0, other);
+	EXPECT_EQ(-ENOTTY, mpcg_features(other, &f));
+
+	/* A module from before the features query. */
+	refuse_nr = _IOC_NR(MPCG_IOC_FEATURES);
+	EXPECT_EQ(-EOPNOTSUPP, mpcg_features(self->fd, &f));
+	EXPECT_EQ(-EOPNOTSUPP, mpcg_features(ctl, &f));
+	EXPECT_EQ(-ENOTTY, mpcg_features(other, &f));
+	/* One without the per-member chunk query's command. */
+	refuse_nr = _IOC_NR(MPCG_IOC_CHUNKS);
+	EXPECT_EQ(-EOPNOTSUPP, mpcg_region_chunks(self->fd, 0, &c));
+	EXPECT_EQ(NULL, c);
+	refuse_nr = -1;
+	EXPECT_EQ(SHARED_SIZE / CHUNK, mpcg_region_chunks(self->fd, 0, &c));
+	free(c);
+	close(other);
+	close(ctl);
 }
 
 TEST_F(lib, unprivileged)

@@ -3,7 +3,7 @@
  * What the mpcg selftests share, in one include: the selftest library
  * libmpcgtest (selftests/lib/, one header per concept, linked from
  * build/selftests-lib/libmpcgtest.a), libmpcg for the mpcg ioctls
- * (tools/lib/mpcg.h, build/lib/libmpcg.a), and the system headers the
+ * (tools/lib/libmpcg.h, build/lib/libmpcg.a), and the system headers the
  * tests use.
  *
  *   lib/common.h    sizes, near(), the MPCG_TESTS selection
@@ -38,7 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mpcg.h"
+#include "libmpcg.h"
 
 #include "lib/common.h"
 #include "lib/files.h"

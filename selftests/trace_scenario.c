@@ -47,7 +47,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "mpcg.h"
+#include "libmpcg.h"
 
 #define MiB		(1024L * 1024L)
 #define FILE_SIZE	(16 * MiB)
@@ -229,7 +229,7 @@ static void print_members(int fd)
 		die("MPCG_IOC_MEMBERS");
 	for (i = 0; i < n; i++)
 		printf("member cgroup=%llu slot=%u flags=%u\n",
-		       (unsigned long long)m[i].cgroup_id, m[i].slot,
+		       (unsigned long long)m[i].cgroup_id, m[i].id,
 		       m[i].flags);
 	free(m);
 }

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mpcg.h"
+#include "libmpcg.h"
 #include "cgroup.h"
 #include "checker.h"
 #include "engine.h"
@@ -54,9 +54,11 @@ static int mpcg_uidx(struct mpcg_univ *u, unsigned long long id)
 
 /* What the policy needs of a snapshot. */
 struct mpcg_view {
+	const struct mpcg_snap *s;
 	uint64_t live;		/* members with attachments */
-	int slot[64];		/* slot -> cgroup number, -1: none */
+	int member[64];		/* member table entry -> cgroup number */
 	int owner;
+	struct mpcg_univ *u;
 };
 
 static void mpcg_view_init(struct mpcg_view *v, struct mpcg_univ *u,
@@ -65,33 +67,37 @@ static void mpcg_view_init(struct mpcg_view *v, struct mpcg_univ *u,
 	long i;
 
 	memset(v, 0, sizeof(*v));
-	for (i = 0; i < 64; i++)
-		v->slot[i] = -1;
+	v->s = s;
+	v->u = u;
 	v->owner = mpcg_uidx(u, s->st.owner_cgroup_id);
-	for (i = 0; i < s->nm; i++) {
+	for (i = 0; i < s->nm && i < 64; i++) {
 		int x = mpcg_uidx(u, s->m[i].cgroup_id);
 
-		if (s->m[i].slot < 64)
-			v->slot[s->m[i].slot] = x;
+		v->member[i] = x;
 		if (s->m[i].nr_attachments)
 			v->live |= 1ULL << x;
 	}
-	for (i = 0; i < s->nc; i++)
+	for (i = 0; i < s->nc; i++) {
 		mpcg_uidx(u, s->c[i].payer_cgroup_id);
+		if (s->c[i].first_cgroup_id)
+			mpcg_uidx(u, s->c[i].first_cgroup_id);
+	}
 }
 
-/* The cgroups that share chunk @c under @policy (design.md section 4). */
+/* The cgroups that share chunk @ci of the snapshot under @policy (design.md section 4). */
 static uint64_t mpcg_sharers(const struct mpcg_view *v, unsigned int policy,
-			     const struct mpcg_chunk_info *c)
+			     long ci)
 {
+	const struct mpcg_chunk_info *c = &v->s->c[ci];
 	uint64_t owner = 1ULL << v->owner, t = 0;
-	int i, f;
+	int f;
+	long i;
 
 	switch (policy) {
 	case MPCG_POLICY_PROPORTIONAL:
-		for (i = 0; i < 64; i++)
-			if ((c->touchers >> i & 1) && v->slot[i] >= 0)
-				t |= 1ULL << v->slot[i];
+		for (i = 0; i < v->s->nm; i++)
+			if (v->s->touched[ci] >> i & 1)
+				t |= 1ULL << v->member[i];
 		t &= v->live;
 		if (t)
 			return t;
@@ -99,7 +105,7 @@ static uint64_t mpcg_sharers(const struct mpcg_view *v, unsigned int policy,
 	case MPCG_POLICY_EQUAL:
 		return v->live ? v->live : owner;
 	case MPCG_POLICY_FIRST_TOUCH:
-		f = c->first_slot < 64 ? v->slot[c->first_slot] : -1;
+		f = c->first_cgroup_id ? mpcg_uidx(v->u, c->first_cgroup_id) : -1;
 		if (f >= 0 && (v->live >> f & 1))
 			return 1ULL << f;
 		return owner;
@@ -306,7 +312,7 @@ int mpcg_check_snap(const struct mpcg_snap *s, unsigned int flags)
 			mpcg_check_fail("chunk %llu resident past EOF %llu",
 					(unsigned long long)s->c[i].index,
 					(unsigned long long)st->file_size);
-		sh[i] = mpcg_sharers(&v, st->policy, &s->c[i]);
+		sh[i] = mpcg_sharers(&v, st->policy, i);
 	}
 
 	/* The member table. */
@@ -334,19 +340,23 @@ int mpcg_check_snap(const struct mpcg_snap *s, unsigned int flags)
 			mpcg_check_fail("%s: peak %llu < paid %llu", n,
 					(unsigned long long)m->peak_paid_bytes,
 					(unsigned long long)m->paid_bytes);
-		if (m->slot >= 64)
-			mpcg_check_fail("%s: slot %u", n, m->slot);
+		if (m->dev != st->dev || m->ino != st->ino || m->reserved)
+			mpcg_check_fail("%s: region %llu:%llu (not %llu:%llu) or reserved %u",
+					n, (unsigned long long)m->dev,
+					(unsigned long long)m->ino,
+					(unsigned long long)st->dev,
+					(unsigned long long)st->ino, m->reserved);
 		for (j = 0; j < i; j++)
 			if (s->m[j].cgroup_id == m->cgroup_id ||
-			    s->m[j].slot == m->slot)
-				mpcg_check_fail("%s: listed twice or slot %u reused",
-						n, m->slot);
+			    s->m[j].id == m->id)
+				mpcg_check_fail("%s: listed twice or id %u reused",
+						n, m->id);
 		if (m->nr_attachments)
 			live++;
 		att_sum += m->nr_attachments;
 		shortfall += m->shortfall_bytes;
 		for (j = 0; j < s->nc; j++)
-			touched += m->slot < 64 && (s->c[j].touchers >> m->slot & 1);
+			touched += s->touched[j] >> i & 1;
 		if (m->nr_attachments && m->touched_bytes != touched * chunk)
 			mpcg_check_fail("%s: touched_bytes %llu, but touches %ld chunks",
 					n, (unsigned long long)m->touched_bytes,
@@ -391,11 +401,19 @@ int mpcg_check_snap(const struct mpcg_snap *s, unsigned int flags)
 			mpcg_check_fail("chunk %llu: payer %s not in the member table",
 					(unsigned long long)s->c[i].index,
 					mpcg_cg_name(s->c[i].payer_cgroup_id));
-		else if (m->slot != s->c[i].payer_slot)
-			mpcg_check_fail("chunk %llu: payer_slot %u, but %s has slot %u",
+		if (s->c[i].nr_touchers !=
+		    (unsigned int)__builtin_popcountll(s->touched[i]) ||
+		    s->c[i].flags)
+			mpcg_check_fail("chunk %llu: %u touchers, but the members' chunk tables have %d; flags %#x",
 					(unsigned long long)s->c[i].index,
-					s->c[i].payer_slot,
-					mpcg_cg_name(m->cgroup_id), m->slot);
+					s->c[i].nr_touchers,
+					__builtin_popcountll(s->touched[i]),
+					s->c[i].flags);
+		if (s->c[i].first_cgroup_id &&
+		    !mpcg_snap_member(s, s->c[i].first_cgroup_id))
+			mpcg_check_fail("chunk %llu: first toucher %s is no member",
+					(unsigned long long)s->c[i].index,
+					mpcg_cg_name(s->c[i].first_cgroup_id));
 	}
 	mpcg_fair(s, sh, u.n, num, &den, lo, hi);
 	for (g = 0; g < u.n; g++)
@@ -524,8 +542,8 @@ int mpcg_check_reassess(const struct mpcg_snap *b, const struct mpcg_snap *a,
 					(unsigned long long)b->c[i].index);
 			break;
 		}
-		sb[i] = mpcg_sharers(&vb, b->st.policy, &b->c[i]);
-		if (sb[i] != mpcg_sharers(&va, a->st.policy, &a->c[i]))
+		sb[i] = mpcg_sharers(&vb, b->st.policy, i);
+		if (sb[i] != mpcg_sharers(&va, a->st.policy, i))
 			mpcg_check_fail("chunk %llu: sharers changed during the reassessment",
 					(unsigned long long)b->c[i].index);
 		moved += a->c[i].payer_cgroup_id != b->c[i].payer_cgroup_id;
