@@ -77,9 +77,9 @@ $(BUILD)/selftests-helpers/trace_scenario: selftests/trace_scenario.c uapi/linux
 
 # ---- userspace tools: libmpcg, mpcgctl, man pages, install, DKMS ----------
 #
-#   make tools        build/lib/libmpcg.{a,so*}, build/lib/mpcg.pc, build/bin/mpcgctl
+#   make tools        build/lib/libmpcg.{a,so*}, build/lib/libmpcg.pc, build/bin/mpcgctl
 #   make install      the module into /lib/modules/<release of KDIR>/updates
-#                     (then depmod), mpcgctl, libmpcg, headers, mpcg.pc and the
+#                     (then depmod), mpcgctl, libmpcg, headers, libmpcg.pc and the
 #                     man pages under PREFIX (default /usr/local); DESTDIR is
 #                     honoured (and then depmod and ldconfig are not run)
 #   make uninstall    removes what install installed
@@ -98,12 +98,14 @@ MODULEDIR ?= /lib/modules/$(KREL)/updates
 TOOLS_CFLAGS = $(USER_CFLAGS) -Iuapi -Itools/lib -DMPCG_VERSION='"$(VERSION)"'
 LIB_DIR := $(BUILD)/lib
 LIBMPCG_SO := libmpcg.so.$(VERSION)
+# The library's ABI version: bumped when a call or struct changes incompatibly.
+LIBMPCG_SONAME := libmpcg.so.1
 MPCGCTL_SRCS := $(wildcard tools/mpcgctl/*.c)
 
-tools: $(LIB_DIR)/libmpcg.a $(LIB_DIR)/libmpcg.so $(LIB_DIR)/mpcg.pc \
+tools: $(LIB_DIR)/libmpcg.a $(LIB_DIR)/libmpcg.so $(LIB_DIR)/libmpcg.pc \
        $(BUILD)/bin/mpcgctl
 
-$(LIB_DIR)/libmpcg.o: tools/lib/libmpcg.c tools/lib/mpcg.h uapi/linux/mpcg.h dkms.conf
+$(LIB_DIR)/libmpcg.o: tools/lib/libmpcg.c tools/lib/libmpcg.h uapi/linux/mpcg.h dkms.conf
 	@mkdir -p $(@D)
 	$(CC) $(TOOLS_CFLAGS) -fPIC -c -o $@ $<
 
@@ -112,14 +114,14 @@ $(LIB_DIR)/libmpcg.a: $(LIB_DIR)/libmpcg.o
 	$(AR) rcs $@ $^
 
 $(LIB_DIR)/$(LIBMPCG_SO): $(LIB_DIR)/libmpcg.o
-	$(CC) $(USER_CFLAGS) $(LDFLAGS) -shared -Wl,-soname,libmpcg.so.0 -o $@ $^
+	$(CC) $(USER_CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(LIBMPCG_SONAME) -o $@ $^
 
 $(LIB_DIR)/libmpcg.so: $(LIB_DIR)/$(LIBMPCG_SO)
-	ln -sf $(LIBMPCG_SO) $(LIB_DIR)/libmpcg.so.0
-	ln -sf libmpcg.so.0 $@
+	ln -sf $(LIBMPCG_SO) $(LIB_DIR)/$(LIBMPCG_SONAME)
+	ln -sf $(LIBMPCG_SONAME) $@
 
 # Rewritten only when PREFIX and friends change what it says.
-$(LIB_DIR)/mpcg.pc: tools/lib/mpcg.pc.in dkms.conf tools-force
+$(LIB_DIR)/libmpcg.pc: tools/lib/libmpcg.pc.in dkms.conf tools-force
 	@mkdir -p $(@D)
 	@sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' \
 		$< >$@.tmp && if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
@@ -128,7 +130,7 @@ tools-force:
 
 # mpcgctl links libmpcg statically: it runs from build/bin and from any
 # PREFIX without the shared library being on the loader's path.
-$(BUILD)/bin/mpcgctl: $(MPCGCTL_SRCS) tools/mpcgctl/mpcgctl.h tools/lib/mpcg.h \
+$(BUILD)/bin/mpcgctl: $(MPCGCTL_SRCS) tools/mpcgctl/mpcgctl.h tools/lib/libmpcg.h \
 		      uapi/linux/mpcg.h $(LIB_DIR)/libmpcg.a
 	@mkdir -p $(@D)
 	$(CC) $(TOOLS_CFLAGS) $$(pkg-config --cflags smartcols) $(LDFLAGS) -o $@ \
@@ -146,7 +148,7 @@ $(BUILD)/selftests/mpcgctl_test: selftests/mpcgctl_test.sh selftests/mpcgctl_che
 selftests: $(BUILD)/selftests/libmpcg_test
 
 $(BUILD)/selftests/libmpcg_test: selftests/libmpcg_test.c selftests/mpcg_util.h \
-				 tools/lib/mpcg.h uapi/linux/mpcg.h \
+				 tools/lib/libmpcg.h uapi/linux/mpcg.h \
 				 $(KSFT_INC)/kselftest_harness.h $(LIB_DIR)/libmpcg.a
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -isystem $(KSFT_INC) -Iuapi -Itools/lib -o $@ $< \
@@ -155,17 +157,17 @@ $(BUILD)/selftests/libmpcg_test: selftests/libmpcg_test.c selftests/mpcg_util.h 
 install: module tools
 	@if [ -z "$(KREL)" ]; then echo "install: cannot tell the kernel release of KDIR=$(KDIR)" >&2; exit 1; fi
 	install -d $(DESTDIR)$(MODULEDIR) $(DESTDIR)$(SBINDIR) \
-		$(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/linux \
+		$(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/libmpcg/linux \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 644 $(KMOD)/mpcg.ko $(DESTDIR)$(MODULEDIR)/mpcg.ko
 	install -m 755 $(BUILD)/bin/mpcgctl $(DESTDIR)$(SBINDIR)/mpcgctl
 	install -m 755 $(LIB_DIR)/$(LIBMPCG_SO) $(DESTDIR)$(LIBDIR)/$(LIBMPCG_SO)
-	ln -sf $(LIBMPCG_SO) $(DESTDIR)$(LIBDIR)/libmpcg.so.0
-	ln -sf libmpcg.so.0 $(DESTDIR)$(LIBDIR)/libmpcg.so
+	ln -sf $(LIBMPCG_SO) $(DESTDIR)$(LIBDIR)/$(LIBMPCG_SONAME)
+	ln -sf $(LIBMPCG_SONAME) $(DESTDIR)$(LIBDIR)/libmpcg.so
 	install -m 644 $(LIB_DIR)/libmpcg.a $(DESTDIR)$(LIBDIR)/libmpcg.a
-	install -m 644 tools/lib/mpcg.h $(DESTDIR)$(INCLUDEDIR)/mpcg.h
-	install -m 644 uapi/linux/mpcg.h $(DESTDIR)$(INCLUDEDIR)/linux/mpcg.h
-	install -m 644 $(LIB_DIR)/mpcg.pc $(DESTDIR)$(LIBDIR)/pkgconfig/mpcg.pc
+	install -m 644 tools/lib/libmpcg.h $(DESTDIR)$(INCLUDEDIR)/libmpcg.h
+	install -m 644 uapi/linux/mpcg.h $(DESTDIR)$(INCLUDEDIR)/libmpcg/linux/mpcg.h
+	install -m 644 $(LIB_DIR)/libmpcg.pc $(DESTDIR)$(LIBDIR)/pkgconfig/libmpcg.pc
 	install -m 644 docs/man/mpcg.5 $(DESTDIR)$(MANDIR)/man5/mpcg.5
 	install -m 644 docs/man/mpcgctl.8 $(DESTDIR)$(MANDIR)/man8/mpcgctl.8
 	@if [ -z "$(DESTDIR)" ]; then echo "depmod -a $(KREL) && ldconfig"; \
@@ -174,12 +176,13 @@ install: module tools
 uninstall:
 	@if [ -z "$(KREL)" ]; then echo "uninstall: cannot tell the kernel release of KDIR=$(KDIR)" >&2; exit 1; fi
 	rm -f $(DESTDIR)$(MODULEDIR)/mpcg.ko $(DESTDIR)$(SBINDIR)/mpcgctl \
-		$(DESTDIR)$(LIBDIR)/$(LIBMPCG_SO) $(DESTDIR)$(LIBDIR)/libmpcg.so.0 \
+		$(DESTDIR)$(LIBDIR)/$(LIBMPCG_SO) $(DESTDIR)$(LIBDIR)/$(LIBMPCG_SONAME) \
 		$(DESTDIR)$(LIBDIR)/libmpcg.so $(DESTDIR)$(LIBDIR)/libmpcg.a \
-		$(DESTDIR)$(INCLUDEDIR)/mpcg.h $(DESTDIR)$(INCLUDEDIR)/linux/mpcg.h \
-		$(DESTDIR)$(LIBDIR)/pkgconfig/mpcg.pc \
+		$(DESTDIR)$(INCLUDEDIR)/libmpcg.h $(DESTDIR)$(INCLUDEDIR)/libmpcg/linux/mpcg.h \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/libmpcg.pc \
 		$(DESTDIR)$(MANDIR)/man5/mpcg.5 $(DESTDIR)$(MANDIR)/man8/mpcgctl.8
-	@rmdir $(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(MODULEDIR) 2>/dev/null || true
+	@rmdir $(DESTDIR)$(INCLUDEDIR)/libmpcg/linux $(DESTDIR)$(INCLUDEDIR)/libmpcg \
+		$(DESTDIR)$(MODULEDIR) 2>/dev/null || true
 	@if [ -z "$(DESTDIR)" ]; then echo "depmod -a $(KREL) && ldconfig"; \
 		depmod -a $(KREL) && ldconfig; fi
 

@@ -27,44 +27,73 @@
 
 #include "mpcg.h"
 
-/* Sizes of the first version of each struct: smaller ones are refused. */
-#define MPCG_REGION_STAT_SIZE0	sizeof(struct mpcg_region_stat)
-#define MPCG_TABLE_SIZE0	sizeof(struct mpcg_table)
-#define MPCG_SET_POLICY_SIZE0	sizeof(struct mpcg_set_policy)
-#define MPCG_REASSESS_SIZE0	sizeof(struct mpcg_reassess)
-#define MPCG_USAGE_SIZE0	sizeof(struct mpcg_cgroup_usage)
 #define MPCG_STRUCT_MAX		PAGE_SIZE
 
 /*
- * Read a struct that starts with its own size: below @size0 is EINVAL,
- * above MPCG_STRUCT_MAX E2BIG, and bytes we do not know must be zero
- * (E2BIG) unless the struct is @output_only: then they are only written.
+ * The layout of each struct is part of the ABI: the latest version of each
+ * is what the kernel fills, and the VER0 sizes are literal numbers in the
+ * uapi header.  Check both here, so that a field added in the wrong place
+ * or a size forgotten in the header fails the build.
+ */
+static_assert(sizeof(struct mpcg_region_stat) == MPCG_REGION_STAT_SIZE_VER1);
+static_assert(offsetof(struct mpcg_region_stat, nr_member_entries) ==
+	      MPCG_REGION_STAT_SIZE_VER0);
+static_assert(sizeof(struct mpcg_member_info) == MPCG_MEMBER_INFO_SIZE_VER0);
+static_assert(sizeof(struct mpcg_attachment_info) ==
+	      MPCG_ATTACHMENT_INFO_SIZE_VER0);
+static_assert(sizeof(struct mpcg_chunk_info) == MPCG_CHUNK_INFO_SIZE_VER0);
+static_assert(sizeof(struct mpcg_table) == MPCG_TABLE_SIZE_VER0);
+static_assert(sizeof(struct mpcg_chunk_query) == MPCG_CHUNK_QUERY_SIZE_VER0);
+static_assert(sizeof(struct mpcg_set_policy) == MPCG_SET_POLICY_SIZE_VER0);
+static_assert(sizeof(struct mpcg_reassess) == MPCG_REASSESS_SIZE_VER0);
+static_assert(sizeof(struct mpcg_cgroup_usage) == MPCG_CGROUP_USAGE_SIZE_VER0);
+static_assert(sizeof(struct mpcg_features) == MPCG_FEATURES_SIZE_VER0);
+static_assert(MPCG_NR_STRUCTS <=
+	      ARRAY_SIZE(((struct mpcg_features *)0)->sizes));
+static_assert(MPCG_NR_POLICIES <= 64);
+
+/* The size of the latest version of each struct, by enum mpcg_struct. */
+static const u32 mpcg_struct_sizes[MPCG_NR_STRUCTS] = {
+	[MPCG_STRUCT_FEATURES]		= sizeof(struct mpcg_features),
+	[MPCG_STRUCT_REGION_STAT]	= sizeof(struct mpcg_region_stat),
+	[MPCG_STRUCT_MEMBER_INFO]	= sizeof(struct mpcg_member_info),
+	[MPCG_STRUCT_ATTACHMENT_INFO]	= sizeof(struct mpcg_attachment_info),
+	[MPCG_STRUCT_CHUNK_INFO]	= sizeof(struct mpcg_chunk_info),
+	[MPCG_STRUCT_TABLE]		= sizeof(struct mpcg_table),
+	[MPCG_STRUCT_CHUNK_QUERY]	= sizeof(struct mpcg_chunk_query),
+	[MPCG_STRUCT_SET_POLICY]	= sizeof(struct mpcg_set_policy),
+	[MPCG_STRUCT_REASSESS]		= sizeof(struct mpcg_reassess),
+	[MPCG_STRUCT_CGROUP_USAGE]	= sizeof(struct mpcg_cgroup_usage),
+};
+
+/*
+ * Read a struct that starts with its own size into @dst (@ksize bytes,
+ * zeroed first): below @size0 is EINVAL, above MPCG_STRUCT_MAX E2BIG, and
+ * bytes past @ksize must be zero (E2BIG), unless the struct is
+ * @output_only (only its size and flags are input): then they are only
+ * written.  *@usize is the caller's size.
  */
 static int mpcg_get_struct(void *dst, size_t ksize, size_t size0,
 			   void __user *src, u32 *usize, bool output_only)
 {
-	int err;
-
 	if (get_user(*usize, (u32 __user *)src))
 		return -EFAULT;
 	if (*usize < size0)
 		return -EINVAL;
 	if (*usize > MPCG_STRUCT_MAX)
 		return -E2BIG;
-	if (output_only) {
-		memset(dst, 0, ksize);
-		err = copy_from_user(dst, src, min_t(size_t, *usize, ksize)) ?
-		      -EFAULT : 0;
-	} else {
-		err = copy_struct_from_user(dst, ksize, src, *usize);
-	}
-	if (err)
-		return err;
-	*(u32 *)dst = ksize;
+	if (!output_only)
+		return copy_struct_from_user(dst, ksize, src, *usize);
+	memset(dst, 0, ksize);
+	if (copy_from_user(dst, src, min_t(size_t, *usize, ksize)))
+		return -EFAULT;
 	return 0;
 }
 
-/* Write a struct back: what the caller knows of it, zeroes past ours. */
+/*
+ * Write a struct (or a table entry) back: the first min(@usize, @ksize)
+ * bytes of @src, then zeroes up to @usize.
+ */
 static int mpcg_put_struct(void __user *dst, u32 usize, const void *src,
 			   size_t ksize)
 {
@@ -75,44 +104,61 @@ static int mpcg_put_struct(void __user *dst, u32 usize, const void *src,
 	return 0;
 }
 
-/* A table request: validated, with the caller's capacity. */
+/* Write back a struct that starts with its size: that size is what we fill. */
+static int mpcg_put_sized(void __user *dst, u32 usize, void *src, size_t ksize)
+{
+	*(u32 *)src = min_t(size_t, usize, ksize);
+	return mpcg_put_struct(dst, usize, src, ksize);
+}
+
+/* A table request, validated: where to write and what the caller knows. */
 struct mpcg_table_req {
-	struct mpcg_table hdr;
-	struct mpcg_table __user *uhdr;
-	size_t ksize;		/* size of our entry */
+	struct mpcg_table hdr;		/* as the caller passed it */
+	struct mpcg_table __user *uhdr;	/* where it is */
+	size_t ksize;			/* size of our entry */
 };
 
-static int mpcg_get_table(struct mpcg_table_req *t, void __user *arg,
-			  size_t ksize)
+/*
+ * Check the table header at the start of a request already read; @size0 is
+ * the VER0 size of the entries.
+ */
+static int mpcg_table_req(struct mpcg_table_req *t, const struct mpcg_table *hdr,
+			  void __user *arg, size_t ksize, size_t size0)
 {
-	u32 usize;
-	int err;
-
-	err = mpcg_get_struct(&t->hdr, sizeof(t->hdr), MPCG_TABLE_SIZE0, arg,
-			      &usize, false);
-	if (err)
-		return err;
-	if (t->hdr.flags || t->hdr.entry_size < ksize ||
-	    t->hdr.entry_size > MPCG_STRUCT_MAX)
+	if (hdr->flags || hdr->entry_size < size0 ||
+	    hdr->entry_size > MPCG_STRUCT_MAX)
 		return -EINVAL;
+	t->hdr = *hdr;
 	t->uhdr = arg;
 	t->ksize = ksize;
 	return 0;
 }
 
+/* Read a request that is a bare table header (MEMBERS, ATTACHMENTS, ...). */
+static int mpcg_get_table(struct mpcg_table_req *t, void __user *arg,
+			  size_t ksize, size_t size0)
+{
+	struct mpcg_table hdr;
+	u32 usize;
+	int err;
+
+	err = mpcg_get_struct(&hdr, sizeof(hdr), MPCG_TABLE_SIZE_VER0, arg,
+			      &usize, false);
+	return err ? err : mpcg_table_req(t, &hdr, arg, ksize, size0);
+}
+
 /*
- * Copy @n entries of @ksize bytes from @buf to the caller's table, or only
- * the count and ERANGE if they do not fit.
+ * Copy @n entries of t->ksize bytes from @buf to the caller's table, or
+ * only the count and ERANGE if they do not fit.
  */
 static int mpcg_put_table(struct mpcg_table_req *t, const void *buf, u32 n)
 {
 	void __user *dst = u64_to_user_ptr(t->hdr.entries);
-	u32 cap = t->hdr.count;
 	u32 i;
 
 	if (put_user(n, &t->uhdr->count))
 		return -EFAULT;
-	if (n > cap)
+	if (n > t->hdr.count)
 		return -ERANGE;
 	for (i = 0; i < n; i++) {
 		void __user *e = dst + (size_t)i * t->hdr.entry_size;
@@ -124,6 +170,41 @@ static int mpcg_put_table(struct mpcg_table_req *t, const void *buf, u32 n)
 	return 0;
 }
 
+static long mpcg_ioc_features(bool ctl, void __user *arg)
+{
+	struct mpcg_features f;
+	u32 usize;
+	int err;
+
+	err = mpcg_get_struct(&f, sizeof(f), MPCG_FEATURES_SIZE_VER0, arg,
+			      &usize, true);
+	if (err)
+		return err;
+	if (f.flags)
+		return -EINVAL;
+	memset(&f, 0, sizeof(f));
+	f.api = MPCG_API_VERSION;
+	f.nr_structs = MPCG_NR_STRUCTS;
+	f.ioctls = BIT_ULL(_IOC_NR(MPCG_IOC_FEATURES));
+	if (ctl)
+		f.ioctls |= BIT_ULL(_IOC_NR(MPCG_IOC_LIST_REGIONS)) |
+			    BIT_ULL(_IOC_NR(MPCG_IOC_CGROUP_USAGE));
+	else
+		f.ioctls |= BIT_ULL(_IOC_NR(MPCG_IOC_REGION_STAT)) |
+			    BIT_ULL(_IOC_NR(MPCG_IOC_MEMBERS)) |
+			    BIT_ULL(_IOC_NR(MPCG_IOC_ATTACHMENTS)) |
+			    BIT_ULL(_IOC_NR(MPCG_IOC_SET_POLICY)) |
+			    BIT_ULL(_IOC_NR(MPCG_IOC_REASSESS)) |
+			    BIT_ULL(_IOC_NR(MPCG_IOC_CHUNKS));
+	if (MPCG_CAN_ODIRECT)
+		f.features |= MPCG_FEATURE_ODIRECT;
+	f.policies = BIT_ULL(MPCG_NR_POLICIES) - 1;
+	f.member_flags = MPCG_MEMBER_OWNER | MPCG_MEMBER_DEPARTED;
+	f.attach_kinds = BIT(MPCG_ATTACH_FILE) | BIT(MPCG_ATTACH_MAP);
+	memcpy(f.sizes, mpcg_struct_sizes, sizeof(mpcg_struct_sizes));
+	return mpcg_put_sized(arg, usize, &f, sizeof(f));
+}
+
 static unsigned int mpcg_nr_members(struct mpcg_region *r)
 {
 	return hweight64(READ_ONCE(r->active));
@@ -133,7 +214,9 @@ static void mpcg_fill_stat(struct mpcg_region *r, struct mpcg_region_stat *st)
 {
 	struct inode *inode = mpcg_region_inode(r);
 	u64 chunk = mpcg_chunk_size(r);
+	unsigned int i;
 
+	st->dev = mpcg_region_dev(r);
 	st->ino = inode->i_ino;
 	st->file_size = i_size_read(inode);
 	st->chunk_size = chunk;
@@ -144,6 +227,8 @@ static void mpcg_fill_stat(struct mpcg_region *r, struct mpcg_region_stat *st)
 	st->nr_members = mpcg_nr_members(r);
 	st->nr_attachments = r->nr_attachments;
 	st->owner_cgroup_id = r->owner->cgroup_id;
+	for (i = 0; i < MPCG_MAX_MEMBERS; i++)
+		st->nr_member_entries += !!r->members[i];
 	spin_unlock(&r->lock);
 	st->reassessments = READ_ONCE(r->reassessments);
 	st->chunks_moved = READ_ONCE(r->chunks_moved);
@@ -157,29 +242,32 @@ static long mpcg_ioc_stat(struct mpcg_region *r, void __user *arg)
 	u32 usize;
 	int err;
 
-	err = mpcg_get_struct(&st, sizeof(st), MPCG_REGION_STAT_SIZE0, arg,
+	err = mpcg_get_struct(&st, sizeof(st), MPCG_REGION_STAT_SIZE_VER0, arg,
 			      &usize, true);
 	if (err)
 		return err;
 	if (st.flags)
 		return -EINVAL;
 	memset(&st, 0, sizeof(st));
-	st.size = usize;
 	mpcg_fill_stat(r, &st);
-	return mpcg_put_struct(arg, usize, &st, sizeof(st));
+	return mpcg_put_sized(arg, usize, &st, sizeof(st));
 }
 
+/* A member's entry; region->lock held. */
 static void mpcg_fill_member(struct mpcg_region *r, struct mpcg_member *m,
 			     struct mpcg_member_info *e)
 {
 	u64 chunk = mpcg_chunk_size(r);
 
+	lockdep_assert_held(&r->lock);
+	e->dev = mpcg_region_dev(r);
+	e->ino = mpcg_region_inode(r)->i_ino;
 	e->cgroup_id = m->cgroup_id;
 	e->flags = m->flags & MPCG_MEMBER_OWNER;
 	if (!m->nr_attach)
 		e->flags |= MPCG_MEMBER_DEPARTED;
 	e->nr_attachments = m->nr_attach;
-	e->slot = m->slot;
+	e->id = m->slot;
 	e->touched_bytes = atomic_long_read(&m->nr_touched) * chunk;
 	e->fair_share_bytes = READ_ONCE(m->fair);
 	e->paid_bytes = atomic_long_read(&m->nr_paid) * chunk;
@@ -195,7 +283,7 @@ static long mpcg_ioc_members(struct mpcg_region *r, void __user *arg)
 	u32 n = 0;
 	int err;
 
-	err = mpcg_get_table(&t, arg, sizeof(*buf));
+	err = mpcg_get_table(&t, arg, sizeof(*buf), MPCG_MEMBER_INFO_SIZE_VER0);
 	if (err)
 		return err;
 	buf = kcalloc(MPCG_MAX_MEMBERS, sizeof(*buf), GFP_KERNEL);
@@ -234,7 +322,8 @@ static long mpcg_ioc_attachments(struct mpcg_region *r, void __user *arg)
 	u32 n, cap;
 	int err;
 
-	err = mpcg_get_table(&t, arg, sizeof(*buf));
+	err = mpcg_get_table(&t, arg, sizeof(*buf),
+			     MPCG_ATTACHMENT_INFO_SIZE_VER0);
 	if (err)
 		return err;
 	for (;;) {
@@ -273,18 +362,60 @@ static long mpcg_ioc_attachments(struct mpcg_region *r, void __user *arg)
 	return err;
 }
 
+/* The cgroup id of the member in @slot, 0 if none; mpcg_index_lock held. */
+static u64 mpcg_slot_cgroup(struct mpcg_region *r, unsigned int slot)
+{
+	struct mpcg_member *m;
+
+	lockdep_assert_held(&mpcg_index_lock);
+	if (slot >= MPCG_MAX_MEMBERS)
+		return 0;
+	m = READ_ONCE(r->members[slot]);
+	return m ? m->cgroup_id : 0;
+}
+
+/* The slot of the member for @cgroup_id, or -ENOENT. */
+static int mpcg_member_slot(struct mpcg_region *r, u64 cgroup_id)
+{
+	unsigned int i;
+	int slot = -ENOENT;
+
+	spin_lock(&r->lock);
+	for (i = 0; i < MPCG_MAX_MEMBERS; i++) {
+		if (r->members[i] && r->members[i]->cgroup_id == cgroup_id) {
+			slot = i;
+			break;
+		}
+	}
+	spin_unlock(&r->lock);
+	return slot;
+}
+
 static long mpcg_ioc_chunks(struct mpcg_region *r, void __user *arg)
 {
 	struct mpcg_chunk_info *buf;
+	struct mpcg_chunk_query q;
 	struct mpcg_table_req t;
 	struct mpcg_chunk *c;
 	unsigned long ci;
+	int slot = -1;
 	u32 n, cap;
+	u32 usize;
 	int err;
 
-	err = mpcg_get_table(&t, arg, sizeof(*buf));
+	err = mpcg_get_struct(&q, sizeof(q), MPCG_CHUNK_QUERY_SIZE_VER0, arg,
+			      &usize, false);
 	if (err)
 		return err;
+	err = mpcg_table_req(&t, &q.table, arg, sizeof(*buf),
+			     MPCG_CHUNK_INFO_SIZE_VER0);
+	if (err)
+		return err;
+	if (q.cgroup_id) {
+		slot = mpcg_member_slot(r, q.cgroup_id);
+		if (slot < 0)
+			return slot;
+	}
 	for (;;) {
 		cap = min_t(u64, (u64)atomic_long_read(&r->nr_chunks) + 64,
 			    (u64)t.hdr.count + 1);
@@ -292,21 +423,28 @@ static long mpcg_ioc_chunks(struct mpcg_region *r, void __user *arg)
 		if (!buf)
 			return -ENOMEM;
 		n = 0;
+		/* Members are freed under it: they stay while we name them. */
+		mutex_lock(&mpcg_index_lock);
 		down_read(&r->chunk_sem);
 		xa_for_each(&r->chunks, ci, c) {
+			unsigned long touched = READ_ONCE(c->touched);
+
+			if (slot >= 0 && !test_bit(slot, &touched))
+				continue;
 			if (n < cap) {
 				struct mpcg_chunk_info *e = &buf[n];
-				unsigned int payer = READ_ONCE(c->payer);
 
 				e->index = ci;
-				e->payer_slot = payer;
-				e->payer_cgroup_id = r->members[payer]->cgroup_id;
-				e->touchers = READ_ONCE(c->touched);
-				e->first_slot = READ_ONCE(c->first);
+				e->payer_cgroup_id =
+					mpcg_slot_cgroup(r, READ_ONCE(c->payer));
+				e->first_cgroup_id =
+					mpcg_slot_cgroup(r, READ_ONCE(c->first));
+				e->nr_touchers = hweight_long(touched);
 			}
 			n++;
 		}
 		up_read(&r->chunk_sem);
+		mutex_unlock(&mpcg_index_lock);
 		if (n <= cap || n > t.hdr.count)
 			break;
 		kvfree(buf);	/* it grew meanwhile but fits: again */
@@ -323,7 +461,7 @@ static long mpcg_ioc_set_policy(struct file *file, struct mpcg_region *r,
 	u32 usize;
 	int err;
 
-	err = mpcg_get_struct(&sp, sizeof(sp), MPCG_SET_POLICY_SIZE0, arg,
+	err = mpcg_get_struct(&sp, sizeof(sp), MPCG_SET_POLICY_SIZE_VER0, arg,
 			      &usize, false);
 	if (err)
 		return err;
@@ -341,7 +479,7 @@ static long mpcg_ioc_reassess(struct mpcg_region *r, void __user *arg)
 	u32 usize;
 	int err;
 
-	err = mpcg_get_struct(&ra, sizeof(ra), MPCG_REASSESS_SIZE0, arg,
+	err = mpcg_get_struct(&ra, sizeof(ra), MPCG_REASSESS_SIZE_VER0, arg,
 			      &usize, false);
 	if (err)
 		return err;
@@ -351,19 +489,21 @@ static long mpcg_ioc_reassess(struct mpcg_region *r, void __user *arg)
 	if (err)
 		return err;
 	memset(&ra, 0, sizeof(ra));
-	ra.size = usize;
 	ra.state = READ_ONCE(r->state);
 	ra.chunks_moved = moved;
 	ra.bytes_moved = moved * mpcg_chunk_size(r);
 	ra.shortfall_bytes = (u64)READ_ONCE(r->shortfall) * mpcg_chunk_size(r);
-	return mpcg_put_struct(arg, usize, &ra, sizeof(ra));
+	return mpcg_put_sized(arg, usize, &ra, sizeof(ra));
 }
 
 /**
  * mpcg_region_ioctl - ioctls on a region file
  * @file: an open file of the region
- * @cmd: MPCG_IOC_* (matched on type and number)
+ * @cmd: MPCG_IOC_* (matched in full: type, number, direction and size)
  * @arg: user pointer to the command's struct
+ *
+ * Context: process context; may sleep.  Takes the locks of the command's
+ * snapshot (see the header of this file).
  *
  * Return: 0 or a negative errno (ENOTTY for commands it does not know).
  */
@@ -372,20 +512,20 @@ long mpcg_region_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	struct mpcg_region *r = mpcg_region(file_inode(file));
 	void __user *uarg = (void __user *)arg;
 
-	if (_IOC_TYPE(cmd) != MPCG_IOC_MAGIC)
-		return -ENOTTY;
-	switch (_IOC_NR(cmd)) {
-	case _IOC_NR(MPCG_IOC_REGION_STAT):
+	switch (cmd) {
+	case MPCG_IOC_FEATURES:
+		return mpcg_ioc_features(false, uarg);
+	case MPCG_IOC_REGION_STAT:
 		return mpcg_ioc_stat(r, uarg);
-	case _IOC_NR(MPCG_IOC_MEMBERS):
+	case MPCG_IOC_MEMBERS:
 		return mpcg_ioc_members(r, uarg);
-	case _IOC_NR(MPCG_IOC_ATTACHMENTS):
+	case MPCG_IOC_ATTACHMENTS:
 		return mpcg_ioc_attachments(r, uarg);
-	case _IOC_NR(MPCG_IOC_SET_POLICY):
+	case MPCG_IOC_SET_POLICY:
 		return mpcg_ioc_set_policy(file, r, uarg);
-	case _IOC_NR(MPCG_IOC_REASSESS):
+	case MPCG_IOC_REASSESS:
 		return mpcg_ioc_reassess(r, uarg);
-	case _IOC_NR(MPCG_IOC_CHUNKS):
+	case MPCG_IOC_CHUNKS:
 		return mpcg_ioc_chunks(r, uarg);
 	}
 	return -ENOTTY;
@@ -393,13 +533,13 @@ long mpcg_region_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 static long mpcg_ioc_list_regions(void __user *arg)
 {
-	struct mpcg_region_info *buf;
+	struct mpcg_region_stat *buf;
 	struct mpcg_table_req t;
 	struct mpcg_region *r;
 	u32 n = 0, cap = 0;
 	int err;
 
-	err = mpcg_get_table(&t, arg, sizeof(*buf));
+	err = mpcg_get_table(&t, arg, sizeof(*buf), MPCG_REGION_STAT_SIZE_VER0);
 	if (err)
 		return err;
 	mutex_lock(&mpcg_index_lock);
@@ -411,22 +551,10 @@ static long mpcg_ioc_list_regions(void __user *arg)
 		return -ENOMEM;
 	}
 	list_for_each_entry(r, &mpcg_regions, node) {
-		struct inode *inode = mpcg_region_inode(r);
-		struct mpcg_region_info *e = &buf[n++];
-		struct mpcg_region_stat st = {};
+		struct mpcg_region_stat *st = &buf[n++];
 
-		mpcg_fill_stat(r, &st);
-		e->dev = new_encode_dev(inode->i_sb->s_dev);
-		e->ino = st.ino;
-		e->file_size = st.file_size;
-		e->resident_bytes = st.resident_bytes;
-		e->owner_cgroup_id = st.owner_cgroup_id;
-		e->nr_members = st.nr_members;
-		e->policy = st.policy;
-		e->state = st.state;
-		e->nr_attachments = st.nr_attachments;
-		e->chunk_size = st.chunk_size;
-		e->shortfall_bytes = st.shortfall_bytes;
+		st->size = min_t(size_t, t.hdr.entry_size, sizeof(*st));
+		mpcg_fill_stat(r, st);
 	}
 	mutex_unlock(&mpcg_index_lock);
 	err = mpcg_put_table(&t, buf, n);
@@ -436,22 +564,24 @@ static long mpcg_ioc_list_regions(void __user *arg)
 
 static long mpcg_ioc_cgroup_usage(void __user *arg)
 {
-	struct mpcg_cgroup_usage __user *uarg = arg;
-	struct mpcg_usage_entry *buf = NULL;
+	struct mpcg_member_info *buf = NULL;
 	struct mpcg_cgroup_usage u;
+	struct mpcg_table_req t;
 	struct mpcg_member *m;
-	u32 usize, n = 0, cap = 0, i;
+	u32 usize, n = 0, cap = 0;
 	struct cgroup *cgrp;
 	u64 id;
 	int err;
 
-	err = mpcg_get_struct(&u, sizeof(u), MPCG_USAGE_SIZE0, arg, &usize,
-			      false);
+	err = mpcg_get_struct(&u, sizeof(u), MPCG_CGROUP_USAGE_SIZE_VER0, arg,
+			      &usize, false);
 	if (err)
 		return err;
-	if (u.flags || u.reserved ||
-	    u.entry_size < sizeof(struct mpcg_usage_entry) ||
-	    u.entry_size > MPCG_STRUCT_MAX)
+	err = mpcg_table_req(&t, &u.table, arg, sizeof(*buf),
+			     MPCG_MEMBER_INFO_SIZE_VER0);
+	if (err)
+		return err;
+	if (u.reserved)
 		return -EINVAL;
 	cgrp = cgroup_get_from_fd(u.cgroup_fd);
 	if (IS_ERR(cgrp))
@@ -473,48 +603,27 @@ static long mpcg_ioc_cgroup_usage(void __user *arg)
 	u.paid_bytes = 0;
 	u.shortfall_bytes = 0;
 	hlist_for_each_entry(m, mpcg_index_bucket(id), index_node) {
-		struct mpcg_region *r = m->region;
-		struct inode *inode = mpcg_region_inode(r);
-		struct mpcg_member_info mi = {};
-		struct mpcg_usage_entry *e;
+		struct mpcg_member_info *e;
 
 		if (m->cgroup_id != id)
 			continue;
 		e = &buf[n++];
-		spin_lock(&r->lock);
-		mpcg_fill_member(r, m, &mi);
-		spin_unlock(&r->lock);
-		e->dev = new_encode_dev(inode->i_sb->s_dev);
-		e->ino = inode->i_ino;
-		e->flags = mi.flags;
-		e->nr_attachments = mi.nr_attachments;
-		e->touched_bytes = mi.touched_bytes;
-		e->fair_share_bytes = mi.fair_share_bytes;
-		e->paid_bytes = mi.paid_bytes;
-		e->shortfall_bytes = mi.shortfall_bytes;
-		u.touched_bytes += mi.touched_bytes;
-		u.fair_share_bytes += mi.fair_share_bytes;
-		u.paid_bytes += mi.paid_bytes;
-		u.shortfall_bytes += mi.shortfall_bytes;
+		spin_lock(&m->region->lock);
+		mpcg_fill_member(m->region, m, e);
+		spin_unlock(&m->region->lock);
+		u.touched_bytes += e->touched_bytes;
+		u.fair_share_bytes += e->fair_share_bytes;
+		u.paid_bytes += e->paid_bytes;
+		u.shortfall_bytes += e->shortfall_bytes;
 	}
 	mutex_unlock(&mpcg_index_lock);
 
-	if (n > u.count) {
-		err = put_user(n, &uarg->count) ? -EFAULT : -ERANGE;
-		goto out;
+	/* The totals too only if the entries fit. */
+	err = mpcg_put_table(&t, buf, n);
+	if (!err) {
+		u.table.count = n;
+		err = mpcg_put_sized(arg, usize, &u, sizeof(u));
 	}
-	for (i = 0; i < n; i++) {
-		void __user *e = u64_to_user_ptr(u.entries) +
-				 (size_t)i * u.entry_size;
-
-		err = mpcg_put_struct(e, u.entry_size, &buf[i], sizeof(*buf));
-		if (err)
-			goto out;
-	}
-	u.size = usize;
-	u.count = n;
-	err = mpcg_put_struct(arg, usize, &u, sizeof(u));
-out:
 	kvfree(buf);
 	return err;
 }
@@ -531,12 +640,12 @@ static long mpcg_ctl_ioctl(struct file *file, unsigned int cmd,
 {
 	void __user *uarg = (void __user *)arg;
 
-	if (_IOC_TYPE(cmd) != MPCG_IOC_MAGIC)
-		return -ENOTTY;
-	switch (_IOC_NR(cmd)) {
-	case _IOC_NR(MPCG_IOC_LIST_REGIONS):
+	switch (cmd) {
+	case MPCG_IOC_FEATURES:
+		return mpcg_ioc_features(true, uarg);
+	case MPCG_IOC_LIST_REGIONS:
 		return mpcg_ioc_list_regions(uarg);
-	case _IOC_NR(MPCG_IOC_CGROUP_USAGE):
+	case MPCG_IOC_CGROUP_USAGE:
 		return mpcg_ioc_cgroup_usage(uarg);
 	}
 	return -ENOTTY;

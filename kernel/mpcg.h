@@ -74,6 +74,9 @@
 #define MPCG_CHUNK_SHIFT_MAX	21	/* 2 MiB */
 #define MPCG_CHUNK_SHIFT_DEF	21
 
+/* Member slots of a region (not part of the ABI). */
+#define MPCG_MAX_MEMBERS	64
+
 /**
  * struct mpcg_sb_info - per-mount state
  * @chunk_shift: log2 of the chunk size, fixed for the mount's lifetime

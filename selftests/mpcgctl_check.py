@@ -32,30 +32,32 @@ CTL = "/dev/mpcg"
 
 # ---- the ABI -----------------------------------------------------------
 
-MAGIC = 0xB7
+MAGIC = 0xBC
 
 
 def _ioc(d, nr, size):
     return (d << 30) | (size << 16) | (MAGIC << 8) | nr
 
 
-REGION_STAT = struct.Struct("<IIQQQQIIIIQQQQQ")
-MEMBER = struct.Struct("<QIIIIQQQQQ")
+# The latest layouts (uapi/linux/mpcg.h), written out again here so that
+# this checker does not trust the header it checks.
+REGION_STAT = struct.Struct("<IIQQQQQIIIIQQQQQII")
+MEMBER = struct.Struct("<QQQIIIIQQQQQ")
 ATTACHMENT = struct.Struct("<IIQQQ16s")
 CHUNK = struct.Struct("<QQQII")
 TABLE = struct.Struct("<IIIIQ")
+CHUNK_QUERY = struct.Struct("<IIIIQQ")
 SET_POLICY = struct.Struct("<IIII")
 REASSESS = struct.Struct("<IIIIQQQ")
-REGION_INFO = struct.Struct("<QQQQQIIIIQQ")
-USAGE_ENTRY = struct.Struct("<QQIIQQQQ")
-CGROUP_USAGE = struct.Struct("<IIiIIIQQQQQQ")
+CGROUP_USAGE = struct.Struct("<IIIIQiIQQQQQ")
 
-IOC_REGION_STAT = _ioc(3, 0x01, REGION_STAT.size)
+# Commands carry the VER0 size of their struct.
+IOC_REGION_STAT = _ioc(3, 0x01, 104)
 IOC_MEMBERS = _ioc(3, 0x02, TABLE.size)
 IOC_ATTACHMENTS = _ioc(3, 0x03, TABLE.size)
 IOC_SET_POLICY = _ioc(1, 0x04, SET_POLICY.size)
 IOC_REASSESS = _ioc(3, 0x05, REASSESS.size)
-IOC_CHUNKS = _ioc(3, 0x06, TABLE.size)
+IOC_CHUNKS = _ioc(3, 0x06, CHUNK_QUERY.size)
 IOC_LIST_REGIONS = _ioc(3, 0x10, TABLE.size)
 IOC_CGROUP_USAGE = _ioc(3, 0x11, CGROUP_USAGE.size)
 
@@ -64,66 +66,77 @@ STATES = ["assessed", "pending"]
 OWNER, DEPARTED = 1, 2
 
 assert (REGION_STAT.size, MEMBER.size, ATTACHMENT.size, CHUNK.size,
-        TABLE.size, REGION_INFO.size, USAGE_ENTRY.size,
-        CGROUP_USAGE.size) == (96, 64, 48, 32, 24, 72, 56, 72)
+        TABLE.size, CHUNK_QUERY.size, CGROUP_USAGE.size) == \
+    (112, 80, 48, 32, 24, 32, 72)
+
+STAT_KEYS = ("size flags dev ino file_size chunk_size resident_bytes policy "
+             "state nr_members nr_attachments owner_cgroup_id reassessments "
+             "chunks_moved bytes_moved shortfall_bytes nr_member_entries "
+             "reserved").split()
+MEMBER_KEYS = ("dev ino cgroup_id flags nr_attachments slot reserved "
+               "touched_bytes fair_share_bytes paid_bytes shortfall_bytes "
+               "peak_paid_bytes").split()
 
 
 def region_stat(fd):
-    buf = bytearray(REGION_STAT.pack(REGION_STAT.size, *[0] * 14))
+    buf = bytearray(REGION_STAT.pack(REGION_STAT.size, *[0] * 17))
     fcntl.ioctl(fd, IOC_REGION_STAT, buf, True)
-    v = REGION_STAT.unpack(buf)
-    keys = ("ino file_size chunk_size resident_bytes policy state nr_members "
-            "nr_attachments owner_cgroup_id reassessments chunks_moved "
-            "bytes_moved shortfall_bytes").split()
-    return dict(zip(keys, v[2:]))
+    d = dict(zip(STAT_KEYS, REGION_STAT.unpack(buf)))
+    for k in ("size", "flags", "reserved"):
+        del d[k]
+    return d
 
 
-def table(fd, cmd, st):
+def table(fd, cmd, st, extra=b""):
+    """All entries of a table; @extra: the request's fields after the header."""
     cap = 4
     while True:
         arr = ctypes.create_string_buffer(cap * st.size)
-        hdr = bytearray(TABLE.pack(TABLE.size, 0, st.size, cap,
-                                   ctypes.addressof(arr)))
+        hdr = bytearray(TABLE.pack(TABLE.size + len(extra), 0, st.size, cap,
+                                   ctypes.addressof(arr)) + extra)
         try:
             fcntl.ioctl(fd, cmd, hdr, True)
         except OSError as e:
             if e.errno != errno.ERANGE:
                 raise
-            cap = TABLE.unpack(hdr)[3] + 4
+            cap = TABLE.unpack_from(hdr)[3] + 4
             continue
-        n = TABLE.unpack(hdr)[3]
-        return [st.unpack_from(arr.raw, i * st.size) for i in range(n)]
+        n = TABLE.unpack_from(hdr)[3]
+        return [st.unpack_from(arr.raw, i * st.size) for i in range(n)], hdr
 
 
 def members(fd):
-    keys = ("cgroup_id flags nr_attachments slot reserved touched_bytes "
-            "fair_share_bytes paid_bytes shortfall_bytes "
-            "peak_paid_bytes").split()
-    return [dict(zip(keys, m)) for m in table(fd, IOC_MEMBERS, MEMBER)]
+    return [dict(zip(MEMBER_KEYS, m))
+            for m in table(fd, IOC_MEMBERS, MEMBER)[0]]
 
 
 def attachments(fd):
     keys = "pid kind cgroup_id offset length comm".split()
     out = []
-    for a in table(fd, IOC_ATTACHMENTS, ATTACHMENT):
+    for a in table(fd, IOC_ATTACHMENTS, ATTACHMENT)[0]:
         d = dict(zip(keys, a))
         d["comm"] = d["comm"].split(b"\0")[0].decode()
         out.append(d)
     return out
 
 
-def chunks(fd):
-    keys = "index payer_cgroup_id touchers payer_slot first_slot".split()
-    return [dict(zip(keys, c)) for c in table(fd, IOC_CHUNKS, CHUNK)]
+def chunks(fd, cgroup_id=0):
+    """Resident chunks, or those the member of that cgroup id touched."""
+    keys = "index payer_cgroup_id first_cgroup_id nr_touchers flags".split()
+    ents = table(fd, IOC_CHUNKS, CHUNK, struct.pack("<Q", cgroup_id))[0]
+    return [dict(zip(keys, c)) for c in ents]
 
 
 def list_regions():
-    keys = ("dev ino file_size resident_bytes owner_cgroup_id nr_members "
-            "policy state nr_attachments chunk_size shortfall_bytes").split()
     fd = os.open(CTL, os.O_RDONLY)
     try:
-        return [dict(zip(keys, r))
-                for r in table(fd, IOC_LIST_REGIONS, REGION_INFO)]
+        out = []
+        for r in table(fd, IOC_LIST_REGIONS, REGION_STAT)[0]:
+            d = dict(zip(STAT_KEYS, r))
+            for k in ("size", "flags", "reserved"):
+                del d[k]
+            out.append(d)
+        return out
     finally:
         os.close(fd)
 
@@ -133,27 +146,12 @@ def cgroup_usage(path):
     ctl = os.open(CTL, os.O_RDONLY)
     cg = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        cap = 4
-        while True:
-            arr = ctypes.create_string_buffer(cap * USAGE_ENTRY.size)
-            hdr = bytearray(CGROUP_USAGE.pack(
-                CGROUP_USAGE.size, 0, cg, USAGE_ENTRY.size, cap, 0,
-                ctypes.addressof(arr), 0, 0, 0, 0, 0))
-            try:
-                fcntl.ioctl(ctl, IOC_CGROUP_USAGE, hdr, True)
-            except OSError as e:
-                if e.errno != errno.ERANGE:
-                    raise
-                cap = CGROUP_USAGE.unpack(hdr)[4] + 4
-                continue
-            v = CGROUP_USAGE.unpack(hdr)
-            keys = ("dev ino flags nr_attachments touched_bytes "
-                    "fair_share_bytes paid_bytes shortfall_bytes").split()
-            ents = [dict(zip(keys, USAGE_ENTRY.unpack_from(
-                arr.raw, i * USAGE_ENTRY.size))) for i in range(v[4])]
-            tot = dict(zip("cgroup_id touched_bytes fair_share_bytes "
-                           "paid_bytes shortfall_bytes".split(), v[7:]))
-            return tot, ents
+        rest = struct.pack("<iIQQQQQ", cg, 0, 0, 0, 0, 0, 0)
+        ents, hdr = table(ctl, IOC_CGROUP_USAGE, MEMBER, rest)
+        v = CGROUP_USAGE.unpack(hdr)
+        tot = dict(zip("cgroup_id touched_bytes fair_share_bytes "
+                       "paid_bytes shortfall_bytes".split(), v[7:]))
+        return tot, [dict(zip(MEMBER_KEYS, e)) for e in ents]
     finally:
         os.close(cg)
         os.close(ctl)
@@ -307,18 +305,26 @@ def check_chunks(path):
     st = region_stat(fd)
     ms = members(fd)
     ch = chunks(fd)
+    # Who touched each chunk: the chunk table of each member.
+    touched = {}
+    for m in ms:
+        for c in chunks(fd, m["cgroup_id"]):
+            touched.setdefault(c["index"], []).append(m["cgroup_id"])
     os.close(fd)
     ids = cgroup_paths()
-    slot = {m["slot"]: cg_name(ids, m["cgroup_id"]) for m in ms}
     want = [{
         "index": c["index"], "offset": c["index"] * st["chunk_size"],
         "payer": cg_name(ids, c["payer_cgroup_id"]),
         "payer_id": c["payer_cgroup_id"],
-        "touchers": ",".join(slot.get(s, "slot %d" % s) for s in range(64)
-                             if c["touchers"] >> s & 1) or None,
-        "first": slot.get(c["first_slot"], "slot %d" % c["first_slot"])
-        if c["touchers"] >> c["first_slot"] & 1 else None,
+        "ntouchers": c["nr_touchers"],
+        "touchers": ",".join(cg_name(ids, t)
+                             for t in touched.get(c["index"], [])) or None,
+        "first": cg_name(ids, c["first_cgroup_id"])
+        if c["first_cgroup_id"] else None,
     } for c in ch]
+    for w in want:
+        expect("chunk %d: touchers counted" % w["index"], w["ntouchers"],
+               len(touched.get(w["index"], [])))
     expect(path + " chunks", rows, want)
 
 

@@ -47,13 +47,13 @@ result $rc "make install DESTDIR=... PREFIX=/usr"
 (cd "$d" && find . \( -type f -o -type l \) -printf '%p %m %y\n' | sort) >"$tmp/files"
 sort >"$tmp/want" <<EOF
 ./lib/modules/$rel/updates/mpcg.ko 644 f
-./usr/include/linux/mpcg.h 644 f
-./usr/include/mpcg.h 644 f
+./usr/include/libmpcg.h 644 f
+./usr/include/libmpcg/linux/mpcg.h 644 f
 ./usr/lib/libmpcg.a 644 f
 ./usr/lib/libmpcg.so 777 l
-./usr/lib/libmpcg.so.0 777 l
+./usr/lib/libmpcg.so.1 777 l
 ./usr/lib/libmpcg.so.$ver 755 f
-./usr/lib/pkgconfig/mpcg.pc 644 f
+./usr/lib/pkgconfig/libmpcg.pc 644 f
 ./usr/sbin/mpcgctl 755 f
 ./usr/share/man/man5/mpcg.5 644 f
 ./usr/share/man/man8/mpcgctl.8 644 f
@@ -62,14 +62,16 @@ diff -u "$tmp/want" "$tmp/files" | sed 's/^/# /'
 result "${PIPESTATUS[0]}" "the installed files"
 
 rc=0
-[ "$(readlink "$d/usr/lib/libmpcg.so")" = libmpcg.so.0 ] &&
-	[ "$(readlink "$d/usr/lib/libmpcg.so.0")" = "libmpcg.so.$ver" ] || rc=1
+[ "$(readlink "$d/usr/lib/libmpcg.so")" = libmpcg.so.1 ] &&
+	[ "$(readlink "$d/usr/lib/libmpcg.so.1")" = "libmpcg.so.$ver" ] || rc=1
 soname=$(objdump -p "$d/usr/lib/libmpcg.so.$ver" | awk '$1 == "SONAME" { print $2 }')
-[ "$soname" = libmpcg.so.0 ] || { echo "# SONAME '$soname'"; rc=1; }
+[ "$soname" = libmpcg.so.1 ] || { echo "# SONAME '$soname'"; rc=1; }
 magic=$(modinfo -F vermagic "$d/lib/modules/$rel/updates/mpcg.ko")
 [ "${magic%% *}" = "$rel" ] || { echo "# vermagic '$magic'"; rc=1; }
-cmp -s "$d/usr/include/linux/mpcg.h" "$top/uapi/linux/mpcg.h" || rc=1
-result $rc "library symlinks and SONAME, module vermagic, uapi header"
+cmp -s "$d/usr/include/libmpcg/linux/mpcg.h" "$top/uapi/linux/mpcg.h" || rc=1
+# The system's <linux/...> headers (linux-libc-dev) are not ours to write.
+[ ! -e "$d/usr/include/linux" ] || { echo "# wrote into include/linux"; rc=1; }
+result $rc "library symlinks and SONAME, module vermagic, uapi header outside include/linux"
 
 # depmod and ldconfig are not run with DESTDIR.
 [ ! -e "$d/lib/modules/$rel/modules.dep" ] && [ ! -e "$d/etc" ]
@@ -86,11 +88,16 @@ cat >"$tmp/prog.c" <<'EOF'
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <mpcg.h>
+#include <libmpcg.h>
 
 int main(int argc, char **argv)
 {
 	int fd = mpcg_region_open(argv[1], 0);
+	struct mpcg_features f;
+
+	/* Not an mpcg file: ENOTTY, not "older module". */
+	if (mpcg_features(0, &f) != -ENOTTY)
+		return 2;
 
 	(void)argc;
 	printf("%s %s %d %d %s %d\n", mpcg_version(), mpcg_policy_name(2),
@@ -101,23 +108,23 @@ int main(int argc, char **argv)
 EOF
 export PKG_CONFIG_PATH=$d/usr/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$d
 rc=0
-grep -qx 'prefix=/usr' "$d/usr/lib/pkgconfig/mpcg.pc" &&
-	[ "$(pkg-config --modversion mpcg)" = "$ver" ] || { cat "$d/usr/lib/pkgconfig/mpcg.pc"; rc=1; }
+grep -qx 'prefix=/usr' "$d/usr/lib/pkgconfig/libmpcg.pc" &&
+	[ "$(pkg-config --modversion libmpcg)" = "$ver" ] || { cat "$d/usr/lib/pkgconfig/libmpcg.pc"; rc=1; }
 want="$ver first-touch 1 -$(printf '%d' 22) pending -$(printf '%d' 25)"
 # shellcheck disable=SC2046
-cc -Wall -Wextra -Werror $(pkg-config --cflags mpcg) -o "$tmp/prog" "$tmp/prog.c" \
-	$(pkg-config --libs mpcg) 2>&1 | sed 's/^/# /'
+cc -Wall -Wextra -Werror $(pkg-config --cflags libmpcg) -o "$tmp/prog" "$tmp/prog.c" \
+	$(pkg-config --libs libmpcg) 2>&1 | sed 's/^/# /'
 [ "${PIPESTATUS[0]}" = 0 ] || rc=1
 out=$(LD_LIBRARY_PATH=$d/usr/lib "$tmp/prog" "$tmp/prog.c")
 [ $? = 0 ] && [ "$out" = "$want" ] || { echo "# shared: '$out', want '$want'"; rc=1; }
 # Really linked to the installed shared library.
 LD_LIBRARY_PATH=$d/usr/lib ldd "$tmp/prog" |
-	grep -q "libmpcg.so.0 => $d/usr/lib/libmpcg.so.0 " || rc=1
+	grep -q "libmpcg.so.1 => $d/usr/lib/libmpcg.so.1 " || rc=1
 result $rc "pkg-config: compile and link against the shared library"
 
 rc=0
 # shellcheck disable=SC2046
-cc -Wall -Wextra -Werror $(pkg-config --cflags mpcg) -o "$tmp/prog-static" "$tmp/prog.c" \
+cc -Wall -Wextra -Werror $(pkg-config --cflags libmpcg) -o "$tmp/prog-static" "$tmp/prog.c" \
 	"$d/usr/lib/libmpcg.a" 2>&1 | sed 's/^/# /'
 [ "${PIPESTATUS[0]}" = 0 ] || rc=1
 out=$("$tmp/prog-static" "$tmp/prog.c")
@@ -147,7 +154,7 @@ d=$tmp/root2
 make -C "$top" --no-print-directory install DESTDIR="$d" >"$tmp/log" 2>&1 &&
 	[ -x "$d/usr/local/sbin/mpcgctl" ] && [ -f "$d/usr/local/lib/libmpcg.a" ] &&
 	[ -f "$d/usr/local/share/man/man8/mpcgctl.8" ] &&
-	grep -qx 'prefix=/usr/local' "$d/usr/local/lib/pkgconfig/mpcg.pc" &&
+	grep -qx 'prefix=/usr/local' "$d/usr/local/lib/pkgconfig/libmpcg.pc" &&
 	[ -f "$d/lib/modules/$rel/updates/mpcg.ko" ] &&
 	make -C "$top" --no-print-directory uninstall DESTDIR="$d" >>"$tmp/log" 2>&1 &&
 	[ -z "$(find "$d" \( -type f -o -type l \))" ]

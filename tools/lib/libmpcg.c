@@ -1,10 +1,12 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * libmpcg: the mpcg ABI (uapi/linux/mpcg.h) for C programs.  See mpcg.h.
+ * libmpcg: the mpcg ABI (uapi/linux/mpcg.h) for C programs.  See libmpcg.h.
  *
- * Every struct passed to the kernel is zeroed and gets its size set here,
- * so that callers never deal with the versioning conventions; tables are
- * read into arrays that grow on ERANGE until they hold every entry.
+ * Every struct passed to the kernel is built here, zeroed, with the size
+ * the caller knows, so that callers never deal with the versioning
+ * conventions; tables are read into arrays that grow on ERANGE until they
+ * hold every entry.  ENOTTY from an ioctl on a descriptor known to be a
+ * region (or /dev/mpcg) means an older module: it becomes -EOPNOTSUPP.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -17,7 +19,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 
-#include "mpcg.h"
+#include "libmpcg.h"
 
 #ifndef MPCG_VERSION
 #define MPCG_VERSION "0"
@@ -25,6 +27,9 @@
 
 /* Tries before a table that keeps growing gives up (-EAGAIN). */
 #define MPCG_TABLE_TRIES	32
+
+/* The biggest struct the kernel takes (it refuses larger ones: E2BIG). */
+#define MPCG_STRUCT_MAX		4096
 
 static const char *const policy_names[MPCG_NR_POLICIES] = {
 	[MPCG_POLICY_PROPORTIONAL] = "proportional",
@@ -75,72 +80,158 @@ int mpcg_region_open(const char *path, int flags)
 	return fd;
 }
 
+/*
+ * An ioctl on a region or /dev/mpcg.  ENOTTY: either @fd is not one (then
+ * -ENOTTY), or the module does not know @cmd (-EOPNOTSUPP).  /dev/mpcg is
+ * told apart by being the character device the module registered.
+ */
 static int do_ioctl(int fd, unsigned long cmd, void *arg)
 {
-	return ioctl(fd, cmd, arg) ? neg_errno() : 0;
+	struct stat st;
+
+	if (!ioctl(fd, cmd, arg))
+		return 0;
+	if (errno != ENOTTY)
+		return neg_errno();
+	if (!mpcg_region_check(fd))
+		return -EOPNOTSUPP;
+	if (!fstat(fd, &st) && S_ISCHR(st.st_mode)) {
+		struct stat dev;
+
+		if (!stat(MPCG_CTL_PATH, &dev) && dev.st_rdev == st.st_rdev)
+			return -EOPNOTSUPP;
+	}
+	return -ENOTTY;
 }
 
-int mpcg_region_get_stat(int fd, struct mpcg_region_stat *st)
+/* A zeroed struct of @size bytes that starts with its size. */
+static void *new_struct(size_t size)
 {
-	memset(st, 0, sizeof(*st));
-	st->size = sizeof(*st);
-	return do_ioctl(fd, MPCG_IOC_REGION_STAT, st);
+	uint32_t *p;
+
+	if (size < sizeof(uint32_t) || size > MPCG_STRUCT_MAX) {
+		errno = EINVAL;
+		return NULL;
+	}
+	p = calloc(1, size);
+	if (p)
+		*p = size;
+	return p;
+}
+
+/*
+ * Run a command whose struct starts with its size, built here with @size
+ * bytes, and copy the answer to @out (the caller's, @size bytes).
+ */
+static int sized_ioctl(int fd, unsigned long cmd, void *out, size_t size)
+{
+	void *buf = new_struct(size);
+	int err;
+
+	if (!buf)
+		return neg_errno();
+	err = do_ioctl(fd, cmd, buf);
+	if (!err && out)
+		memcpy(out, buf, size);
+	free(buf);
+	return err;
+}
+
+int mpcg_features_size(int fd, struct mpcg_features *f, size_t size)
+{
+	return sized_ioctl(fd, MPCG_IOC_FEATURES, f, size);
+}
+
+int mpcg_supports(const struct mpcg_features *f, unsigned long cmd)
+{
+	return _IOC_TYPE(cmd) == MPCG_IOC_MAGIC && _IOC_NR(cmd) < 64 &&
+	       (f->ioctls >> _IOC_NR(cmd)) & 1;
+}
+
+int mpcg_region_get_stat_size(int fd, struct mpcg_region_stat *st,
+			      size_t size)
+{
+	return sized_ioctl(fd, MPCG_IOC_REGION_STAT, st, size);
 }
 
 /*
  * Read a whole table: ask with a guess of its size, and on ERANGE (the
  * kernel then says how many entries there are) again with room for them.
+ * @req (@req_size bytes) is the request, which starts with struct
+ * mpcg_table; the table fields are set here, the rest is the caller's.
+ * On success *@out is the array (NULL if empty) and @req holds the answer.
  */
-static ssize_t get_table(int fd, unsigned long cmd, size_t entry_size,
-			 void **out)
+static ssize_t get_table(int fd, unsigned long cmd, void *req,
+			 size_t req_size, size_t entry_size, void **out)
 {
+	struct mpcg_table *t = req;
 	size_t cap = 16;
 	int tries;
 
 	*out = NULL;
 	for (tries = 0; tries < MPCG_TABLE_TRIES; tries++) {
-		struct mpcg_table t;
 		void *buf;
 		int err;
 
 		buf = calloc(cap, entry_size);
 		if (!buf)
 			return -ENOMEM;
-		memset(&t, 0, sizeof(t));
-		t.size = sizeof(t);
-		t.entry_size = entry_size;
-		t.count = cap;
-		t.entries = (uintptr_t)buf;
-		err = do_ioctl(fd, cmd, &t);
+		t->size = req_size;
+		t->flags = 0;
+		t->entry_size = entry_size;
+		t->count = cap;
+		t->entries = (uintptr_t)buf;
+		err = do_ioctl(fd, cmd, req);
 		if (!err) {
-			if (t.count)
+			if (t->count)
 				*out = buf;
 			else
 				free(buf);
-			return t.count;
+			return t->count;
 		}
 		free(buf);
 		if (err != -ERANGE)
 			return err;
 		/* Room for what there is now, and for some growth. */
-		cap = (size_t)t.count + t.count / 4 + 16;
+		cap = (size_t)t->count + t->count / 4 + 16;
 	}
 	return -EAGAIN;
 }
 
-ssize_t mpcg_region_members(int fd, struct mpcg_member_info **out)
+/* A table whose request is a bare struct mpcg_table. */
+static ssize_t get_plain_table(int fd, unsigned long cmd, size_t entry_size,
+			       void **out)
 {
-	return get_table(fd, MPCG_IOC_MEMBERS, sizeof(**out), (void **)out);
+	struct mpcg_table t;
+
+	memset(&t, 0, sizeof(t));
+	return get_table(fd, cmd, &t, sizeof(t), entry_size, out);
 }
 
-ssize_t mpcg_region_attachments(int fd, struct mpcg_attachment_info **out)
+ssize_t mpcg_region_members_size(int fd, struct mpcg_member_info **out,
+				 size_t entry_size)
 {
-	return get_table(fd, MPCG_IOC_ATTACHMENTS, sizeof(**out), (void **)out);
+	return get_plain_table(fd, MPCG_IOC_MEMBERS, entry_size, (void **)out);
 }
 
-ssize_t mpcg_region_chunks(int fd, struct mpcg_chunk_info **out)
+ssize_t mpcg_region_attachments_size(int fd,
+				     struct mpcg_attachment_info **out,
+				     size_t entry_size)
 {
-	return get_table(fd, MPCG_IOC_CHUNKS, sizeof(**out), (void **)out);
+	return get_plain_table(fd, MPCG_IOC_ATTACHMENTS, entry_size,
+			       (void **)out);
+}
+
+ssize_t mpcg_region_chunks_size(int fd, unsigned long long cgroup_id,
+				struct mpcg_chunk_info **out,
+				size_t entry_size)
+{
+	struct mpcg_chunk_query q;
+
+	memset(&q, 0, sizeof(q));
+	q.cgroup_id = cgroup_id;
+	return get_table(fd, MPCG_IOC_CHUNKS, &q, sizeof(q), entry_size,
+			 (void **)out);
 }
 
 int mpcg_region_set_policy(int fd, unsigned int policy)
@@ -162,17 +253,10 @@ int mpcg_region_set_policy_name(int fd, const char *policy)
 	return mpcg_region_set_policy(fd, p);
 }
 
-int mpcg_region_reassess(int fd, struct mpcg_reassess *res)
+int mpcg_region_reassess_size(int fd, struct mpcg_reassess *res, size_t size)
 {
-	struct mpcg_reassess r;
-	int err;
-
-	memset(&r, 0, sizeof(r));
-	r.size = sizeof(r);
-	err = do_ioctl(fd, MPCG_IOC_REASSESS, &r);
-	if (!err && res)
-		*res = r;
-	return err;
+	return sized_ioctl(fd, MPCG_IOC_REASSESS, res,
+			   res ? size : sizeof(struct mpcg_reassess));
 }
 
 int mpcg_ctl_open(void)
@@ -182,57 +266,49 @@ int mpcg_ctl_open(void)
 	return fd < 0 ? neg_errno() : fd;
 }
 
-ssize_t mpcg_ctl_regions(int ctl, struct mpcg_region_info **out)
+ssize_t mpcg_ctl_regions_size(int ctl, struct mpcg_region_stat **out,
+			      size_t entry_size)
 {
-	return get_table(ctl, MPCG_IOC_LIST_REGIONS, sizeof(**out),
-			 (void **)out);
+	return get_plain_table(ctl, MPCG_IOC_LIST_REGIONS, entry_size,
+			       (void **)out);
 }
 
-ssize_t mpcg_ctl_cgroup_usage_fd(int ctl, int cgroup_fd,
-				 struct mpcg_cgroup_usage *totals,
-				 struct mpcg_usage_entry **out)
+ssize_t mpcg_ctl_cgroup_usage_fd_size(int ctl, int cgroup_fd,
+				      struct mpcg_cgroup_usage *totals,
+				      size_t size,
+				      struct mpcg_member_info **out,
+				      size_t entry_size)
 {
-	size_t cap = 16;
-	int tries;
+	struct mpcg_cgroup_usage *u;
+	void *entries;
+	ssize_t n;
 
+	/* The request as the caller knows it, or as this header does. */
+	if (!totals)
+		size = sizeof(*u);
+	if (size < MPCG_CGROUP_USAGE_SIZE_VER0)
+		return -EINVAL;
+	u = new_struct(size);
+	if (!u)
+		return neg_errno();
+	u->cgroup_fd = cgroup_fd;
+	n = get_table(ctl, MPCG_IOC_CGROUP_USAGE, u, size, entry_size,
+		      &entries);
+	if (n >= 0 && totals)
+		memcpy(totals, u, size);
 	if (out)
-		*out = NULL;
-	for (tries = 0; tries < MPCG_TABLE_TRIES; tries++) {
-		struct mpcg_cgroup_usage u;
-		struct mpcg_usage_entry *buf;
-		int err;
-
-		/* The kernel fills the totals only if the entries fit too. */
-		buf = calloc(cap, sizeof(*buf));
-		if (!buf)
-			return -ENOMEM;
-		memset(&u, 0, sizeof(u));
-		u.size = sizeof(u);
-		u.cgroup_fd = cgroup_fd;
-		u.entry_size = sizeof(*buf);
-		u.count = cap;
-		u.entries = (uintptr_t)buf;
-		err = do_ioctl(ctl, MPCG_IOC_CGROUP_USAGE, &u);
-		if (!err) {
-			if (totals)
-				*totals = u;
-			if (out && u.count)
-				*out = buf;
-			else
-				free(buf);
-			return u.count;
-		}
-		free(buf);
-		if (err != -ERANGE)
-			return err;
-		cap = (size_t)u.count + u.count / 4 + 16;
-	}
-	return -EAGAIN;
+		*out = n >= 0 ? entries : NULL;
+	else if (n >= 0)
+		free(entries);
+	free(u);
+	return n;
 }
 
-ssize_t mpcg_ctl_cgroup_usage(int ctl, const char *cgroup_path,
-			      struct mpcg_cgroup_usage *totals,
-			      struct mpcg_usage_entry **out)
+ssize_t mpcg_ctl_cgroup_usage_size(int ctl, const char *cgroup_path,
+				   struct mpcg_cgroup_usage *totals,
+				   size_t size,
+				   struct mpcg_member_info **out,
+				   size_t entry_size)
 {
 	ssize_t n;
 	int fd;
@@ -240,7 +316,8 @@ ssize_t mpcg_ctl_cgroup_usage(int ctl, const char *cgroup_path,
 	fd = open(cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return neg_errno();
-	n = mpcg_ctl_cgroup_usage_fd(ctl, fd, totals, out);
+	n = mpcg_ctl_cgroup_usage_fd_size(ctl, fd, totals, size, out,
+					  entry_size);
 	close(fd);
 	return n;
 }

@@ -329,7 +329,7 @@ static const struct col_desc member_cols[] = {
 	[M_ID] = { "ID", 5, SCOLS_FL_RIGHT, COL_NUM, "cgroup id (inode of its cgroup2 directory)" },
 	[M_FLAGS] = { "FLAGS", 5, 0, COL_STR, "owner: the region's owner; departed: no attachment left, still pays" },
 	[M_ATTACH] = { "ATTACH", 3, SCOLS_FL_RIGHT, COL_NUM, "attachments (open files and mappings)" },
-	[M_SLOT] = { "SLOT", 2, SCOLS_FL_RIGHT, COL_NUM, "member slot (bit in the chunks' toucher masks)" },
+	[M_SLOT] = { "SLOT", 2, SCOLS_FL_RIGHT, COL_NUM, "member number in the region (slot in the tracepoints)" },
 	[M_TOUCHED] = { "TOUCHED", 5, SCOLS_FL_RIGHT, COL_SIZE, "bytes of the chunks it touched" },
 	[M_FAIR] = { "FAIR", 5, SCOLS_FL_RIGHT, COL_SIZE, "fair share, as of the last reassessment" },
 	[M_PAID] = { "PAID", 5, SCOLS_FL_RIGHT, COL_SIZE, "bytes charged to it now" },
@@ -363,7 +363,7 @@ static int cmd_members(int argc, char **argv)
 			case M_ID: cell_num(&o, ln, c, m[i].cgroup_id); break;
 			case M_FLAGS: cell_str(&o, ln, c, member_flags(m[i].flags)); break;
 			case M_ATTACH: cell_num(&o, ln, c, m[i].nr_attachments); break;
-			case M_SLOT: cell_num(&o, ln, c, m[i].slot); break;
+			case M_SLOT: cell_num(&o, ln, c, m[i].id); break;
 			case M_TOUCHED: cell_size(&o, ln, c, m[i].touched_bytes); break;
 			case M_FAIR: cell_size(&o, ln, c, m[i].fair_share_bytes); break;
 			case M_PAID: cell_size(&o, ln, c, m[i].paid_bytes); break;
@@ -439,31 +439,73 @@ static int cmd_attachments(int argc, char **argv)
 
 /* ---- chunks ---- */
 
-enum { C_INDEX, C_OFFSET, C_PAYER, C_PAYER_ID, C_TOUCHERS, C_FIRST };
+enum { C_INDEX, C_OFFSET, C_PAYER, C_PAYER_ID, C_NR_TOUCHERS, C_TOUCHERS, C_FIRST };
 
 static const struct col_desc chunk_cols[] = {
 	[C_INDEX] = { "INDEX", 4, SCOLS_FL_RIGHT, COL_NUM, "chunk number (file offset / chunk size)" },
 	[C_OFFSET] = { "OFFSET", 5, SCOLS_FL_RIGHT, COL_SIZE, "file offset of the chunk" },
 	[C_PAYER] = { "PAYER", 0.2, 0, COL_STR, "memory cgroup its pages are charged to" },
 	[C_PAYER_ID] = { "PAYER_ID", 5, SCOLS_FL_RIGHT, COL_NUM, "cgroup id of the payer" },
+	[C_NR_TOUCHERS] = { "NTOUCHERS", 3, SCOLS_FL_RIGHT, COL_NUM, "how many members touched it" },
 	[C_TOUCHERS] = { "TOUCHERS", 0.3, SCOLS_FL_TRUNC, COL_STR, "members that touched it" },
 	[C_FIRST] = { "FIRST", 0.2, 0, COL_STR, "member that touched it first" },
 };
 
-static const char *slot_name(const struct mpcg_member_info *m, ssize_t nm,
-			     unsigned int slot, char *buf, size_t len)
+/* Is column @col shown? */
+static bool shows(const struct output *o, int col)
 {
-	ssize_t i;
+	size_t c;
 
-	for (i = 0; i < nm; i++)
-		if (m[i].slot == slot)
-			return cgroup_name(m[i].cgroup_id);
-	snprintf(buf, len, "slot %u", slot);
-	return buf;
+	for (c = 0; c < o->ncols; c++)
+		if (o->col[c] == col)
+			return true;
+	return false;
+}
+
+/* The members that touched each chunk: one chunk query per member. */
+struct chunk_touchers {
+	char **list;		/* by entry of the chunk table: names, or NULL */
+};
+
+static void chunk_touchers(int fd, const char *path,
+			   const struct mpcg_member_info *m, ssize_t nm,
+			   const struct mpcg_chunk_info *ch, ssize_t n,
+			   struct chunk_touchers *t)
+{
+	ssize_t i, j, k, nt;
+
+	t->list = calloc(n ? n : 1, sizeof(*t->list));
+	if (!t->list)
+		die(NULL, "out of memory");
+	for (i = 0; i < nm; i++) {
+		struct mpcg_chunk_info *tc;
+		const char *name = cgroup_name(m[i].cgroup_id);
+
+		nt = mpcg_region_chunks(fd, m[i].cgroup_id, &tc);
+		if (nt == -ENOENT)
+			continue;	/* freed meanwhile */
+		if (nt < 0)
+			die_errno(path, nt);
+		/* Both tables are in chunk index order. */
+		for (j = 0, k = 0; j < nt && k < n; k++) {
+			char *l;
+
+			if (ch[k].index != tc[j].index)
+				continue;
+			if (asprintf(&l, "%s%s%s", t->list[k] ? t->list[k] : "",
+				     t->list[k] ? "," : "", name) < 0)
+				die(NULL, "out of memory");
+			free(t->list[k]);
+			t->list[k] = l;
+			j++;
+		}
+		free(tc);
+	}
 }
 
 static int cmd_chunks(int argc, char **argv)
 {
+	struct chunk_touchers t = { NULL };
 	struct mpcg_member_info *m;
 	struct mpcg_chunk_info *ch;
 	struct mpcg_region_stat st;
@@ -482,16 +524,15 @@ static int cmd_chunks(int argc, char **argv)
 	nm = mpcg_region_members(fd, &m);
 	if (nm < 0)
 		die_errno(argv[first], nm);
-	n = mpcg_region_chunks(fd, &ch);
-	close(fd);
+	n = mpcg_region_chunks(fd, 0, &ch);
 	if (n < 0)
 		die_errno(argv[first], n);
+	if (shows(&o, C_TOUCHERS))
+		chunk_touchers(fd, argv[first], m, nm, ch, n, &t);
+	close(fd);
 	for (i = 0; i < n; i++) {
 		struct libscols_line *ln = output_row(&o);
-		char buf[32], *list = NULL;
-		size_t c, len = 0;
-		unsigned int s;
-		FILE *f;
+		size_t c;
 
 		for (c = 0; c < o.ncols; c++) {
 			switch (o.col[c]) {
@@ -499,25 +540,22 @@ static int cmd_chunks(int argc, char **argv)
 			case C_OFFSET: cell_size(&o, ln, c, ch[i].index * st.chunk_size); break;
 			case C_PAYER: cell_str(&o, ln, c, cgroup_name(ch[i].payer_cgroup_id)); break;
 			case C_PAYER_ID: cell_num(&o, ln, c, ch[i].payer_cgroup_id); break;
+			case C_NR_TOUCHERS: cell_num(&o, ln, c, ch[i].nr_touchers); break;
 			case C_TOUCHERS:
-				f = open_memstream(&list, &len);
-				if (!f)
-					die(NULL, "out of memory");
-				for (s = 0; s < 64; s++)
-					if (ch[i].touchers >> s & 1)
-						fprintf(f, "%s%s", ftell(f) ? "," : "",
-							slot_name(m, nm, s, buf, sizeof(buf)));
-				fclose(f);
-				cell_str(&o, ln, c, list);
-				free(list);
+				if (t.list[i])
+					cell_str(&o, ln, c, t.list[i]);
 				break;
 			case C_FIRST:
-				if (ch[i].touchers >> ch[i].first_slot & 1)
-					cell_str(&o, ln, c, slot_name(m, nm, ch[i].first_slot,
-								      buf, sizeof(buf)));
+				if (ch[i].first_cgroup_id)
+					cell_str(&o, ln, c, cgroup_name(ch[i].first_cgroup_id));
 				break;
 			}
 		}
+	}
+	if (t.list) {
+		for (i = 0; i < n; i++)
+			free(t.list[i]);
+		free(t.list);
 	}
 	free(ch);
 	free(m);
@@ -621,7 +659,7 @@ const struct col_desc list_cols[] = {
 };
 const size_t list_ncols = ARRAY_SIZE(list_cols);
 
-void list_fill(struct output *o, const struct mpcg_region_info *ri)
+void list_fill(struct output *o, const struct mpcg_region_stat *ri)
 {
 	struct libscols_line *ln = output_row(o);
 	char buf[32];
@@ -669,7 +707,7 @@ static int cmd_list(int argc, char **argv)
 		{ "min", required_argument, NULL, OPT_MIN },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct mpcg_region_info *ri;
+	struct mpcg_region_stat *ri;
 	struct output o;
 	ssize_t n, i;
 	int ctl, first;
@@ -755,7 +793,7 @@ size_t usage_collect(int ctl, const char *dir, struct usage_row **rows,
 	nd = cgroup_walk(dir, &d);
 	for (i = 0; i < nd; i++) {
 		struct mpcg_cgroup_usage u;
-		struct mpcg_usage_entry *e;
+		struct mpcg_member_info *e;
 		char *path;
 		ssize_t k;
 
@@ -852,7 +890,7 @@ static void prom_header(const char *name, const char *type, const char *help)
 }
 
 static void usage_prometheus(const struct usage_row *r, size_t n,
-			     const struct mpcg_region_info *ri, ssize_t nr)
+			     const struct mpcg_region_stat *ri, ssize_t nr)
 {
 	static const struct {
 		const char *name, *help;
@@ -910,7 +948,7 @@ static void usage_prometheus(const struct usage_row *r, size_t n,
 
 static int cmp_entry(const void *a, const void *b)
 {
-	const struct mpcg_usage_entry *x = a, *y = b;
+	const struct mpcg_member_info *x = a, *y = b;
 
 	if (x->dev != y->dev)
 		return x->dev < y->dev ? -1 : 1;
@@ -923,7 +961,7 @@ static int cmp_entry(const void *a, const void *b)
 static void usage_total(const struct usage_row *r, size_t n,
 			struct usage_row *t)
 {
-	struct mpcg_usage_entry *all = NULL;
+	struct mpcg_member_info *all = NULL;
 	size_t na = 0, i, j;
 
 	memset(t, 0, sizeof(*t));
@@ -964,7 +1002,7 @@ static int cmd_usage(int argc, char **argv)
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct mpcg_region_info *ri = NULL;
+	struct mpcg_region_stat *ri = NULL;
 	struct usage_row *r, total;
 	const char *arg = "/";
 	struct output o;

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <libsmartcols.h>
 
-#include "mpcg.h"
+#include "libmpcg.h"
 
 #define PROG "mpcgctl"
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -122,7 +122,7 @@ struct usage_row {
 	char *path;
 	uint64_t id;
 	struct mpcg_cgroup_usage u;
-	struct mpcg_usage_entry *e;
+	struct mpcg_member_info *e;
 	size_t n;
 	int64_t current;
 };
@@ -134,7 +134,7 @@ extern const size_t usage_ncols;
 void usage_fill(struct output *o, const struct usage_row *r);
 extern const struct col_desc list_cols[];
 extern const size_t list_ncols;
-void list_fill(struct output *o, const struct mpcg_region_info *ri);
+void list_fill(struct output *o, const struct mpcg_region_stat *ri);
 int ctl_open_or_die(void);
 
 #endif /* MPCGCTL_H */

@@ -54,6 +54,8 @@ const char *errno_reason(int err)
 	switch (err) {
 	case ENOTTY:
 		return "not an mpcg file";
+	case EOPNOTSUPP:
+		return "the loaded mpcg module is too old for this mpcgctl (no such ioctl)";
 	case EPERM:
 	case EACCES:
 		return "permission denied";

@@ -100,7 +100,7 @@ static int cmp_paid(const void *a, const void *b)
 
 static int cmp_resident(const void *a, const void *b)
 {
-	const struct mpcg_region_info *x = a, *y = b;
+	const struct mpcg_region_stat *x = a, *y = b;
 
 	if (x->resident_bytes != y->resident_bytes)
 		return x->resident_bytes > y->resident_bytes ? -1 : 1;
@@ -112,7 +112,7 @@ static int cmp_resident(const void *a, const void *b)
 /* One refresh: the summary line and the table, into a string. */
 static char *render(int ctl, size_t width)
 {
-	struct mpcg_region_info *ri;
+	struct mpcg_region_stat *ri;
 	uint64_t resident = 0, shortfall = 0;
 	char *buf = NULL, *table = NULL, *s1, *s2, when[16];
 	struct output o;

@@ -1,6 +1,8 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * libmpcg: a small C library over the mpcg ABI (<linux/mpcg.h>).
+ * libmpcg: a small C library over the mpcg ABI (<linux/mpcg.h>, API
+ * version 1).  LGPL-2.1-or-later (tools/lib/COPYING.LGPL-2.1), so that
+ * programs under any licence can link it.
  *
  * Region functions take a file descriptor of a regular file of an mpcg
  * mount, opened with mpcg_region_open() or open(2).  Opening a region does
@@ -9,16 +11,24 @@
  * query a region do not change what it charges.  The control functions take
  * a descriptor of /dev/mpcg (mpcg_ctl_open(), root only).
  *
- * Functions return a negative errno on failure.  Tables are returned in
- * arrays that the library allocates with malloc() and the caller frees
- * with free().  The library keeps no state and is safe to use from
- * several threads.
+ * Functions return a negative errno on failure.  Two of them mean the same
+ * everywhere: -ENOTTY, the descriptor is not an mpcg region (or /dev/mpcg);
+ * -EOPNOTSUPP, it is, but the loaded module is older than the call (it
+ * does not know the ioctl).  Tables are returned in arrays that the library
+ * allocates with malloc() and the caller frees with free().  The library
+ * keeps no state and is safe to use from several threads.
  *
- * Link with `pkg-config --cflags --libs mpcg`.
+ * Structs are passed with the size the caller was compiled with (the
+ * inline functions below pass sizeof() for you), so that a program built
+ * against an older header keeps working with a newer library and module,
+ * and the other way round: each side uses the fields both know.
+ *
+ * Link with `pkg-config --cflags --libs libmpcg`.
  */
-#ifndef MPCG_H
-#define MPCG_H
+#ifndef LIBMPCG_H
+#define LIBMPCG_H
 
+#include <stddef.h>
 #include <sys/types.h>
 #include <linux/mpcg.h>
 
@@ -35,7 +45,7 @@ extern "C" {
 /**
  * mpcg_version() - the version of the library
  *
- * Return: a static string such as "0.1.0".
+ * Return: a static string such as "0.2.0".
  */
 const char *mpcg_version(void);
 
@@ -71,13 +81,36 @@ int mpcg_region_open(const char *path, int flags);
 int mpcg_region_check(int fd);
 
 /**
+ * mpcg_features() - what the loaded module supports (MPCG_IOC_FEATURES)
+ * @fd: a region file descriptor or a descriptor of /dev/mpcg
+ * @f: filled in: the module's API version, the commands that work on @fd
+ *     (bit _IOC_NR(cmd) of @f->ioctls), its features, policies and flags,
+ *     and the size of each struct it knows (@f->sizes, by enum mpcg_struct)
+ *
+ * Return: 0, -ENOTTY if @fd is neither a region nor /dev/mpcg,
+ * -EOPNOTSUPP if it is but the module predates API version 1, or another
+ * negative errno.
+ */
+static inline int mpcg_features(int fd, struct mpcg_features *f);
+
+/**
+ * mpcg_supports() - does the module take command @cmd on that descriptor?
+ * @f: what mpcg_features() returned for the descriptor
+ * @cmd: an MPCG_IOC_* command
+ *
+ * Return: 1 or 0.
+ */
+int mpcg_supports(const struct mpcg_features *f, unsigned long cmd);
+
+/**
  * mpcg_region_get_stat() - statistics of a region (MPCG_IOC_REGION_STAT)
  * @fd: a region file descriptor
- * @st: filled in; the library sets @st->size and @st->flags itself
+ * @st: filled in; the library sets @st->size and @st->flags itself.  Fields
+ *      that the module does not know (an older one) read 0.
  *
  * Return: 0 or a negative errno (-ENOTTY: not a region).
  */
-int mpcg_region_get_stat(int fd, struct mpcg_region_stat *st);
+static inline int mpcg_region_get_stat(int fd, struct mpcg_region_stat *st);
 
 /**
  * mpcg_region_members() - the member table of a region (MPCG_IOC_MEMBERS)
@@ -86,11 +119,12 @@ int mpcg_region_get_stat(int fd, struct mpcg_region_stat *st);
  *       NULL when the table is empty or on failure
  *
  * Members include the owner, which stays in the table without attachments,
- * and departed members that still pay for something.
+ * and departed members that still pay for something (MPCG_MEMBER_DEPARTED).
  *
  * Return: the number of entries, or a negative errno.
  */
-ssize_t mpcg_region_members(int fd, struct mpcg_member_info **out);
+static inline ssize_t mpcg_region_members(int fd,
+					  struct mpcg_member_info **out);
 
 /**
  * mpcg_region_attachments() - the attachments of a region
@@ -100,19 +134,24 @@ ssize_t mpcg_region_members(int fd, struct mpcg_member_info **out);
  *
  * Return: the number of entries, or a negative errno.
  */
-ssize_t mpcg_region_attachments(int fd, struct mpcg_attachment_info **out);
+static inline ssize_t mpcg_region_attachments(int fd,
+					      struct mpcg_attachment_info **out);
 
 /**
  * mpcg_region_chunks() - the resident chunks of a region (MPCG_IOC_CHUNKS)
  * @fd: a region file descriptor
+ * @cgroup_id: 0 for every resident chunk, else only the chunks that the
+ *             member with this cgroup id touched
  * @out: set to a malloc()ed array in chunk index order (the caller frees
  *       it), NULL if empty
  *
  * A debugging view: it costs one entry per resident chunk.
  *
- * Return: the number of entries, or a negative errno.
+ * Return: the number of entries, or a negative errno (-ENOENT: @cgroup_id
+ * is not a member).
  */
-ssize_t mpcg_region_chunks(int fd, struct mpcg_chunk_info **out);
+static inline ssize_t mpcg_region_chunks(int fd, unsigned long long cgroup_id,
+					 struct mpcg_chunk_info **out);
 
 /**
  * mpcg_region_set_policy() - change the charging policy of a region
@@ -150,7 +189,7 @@ int mpcg_region_set_policy_name(int fd, const char *policy);
  *
  * Return: 0 or a negative errno.
  */
-int mpcg_region_reassess(int fd, struct mpcg_reassess *res);
+static inline int mpcg_region_reassess(int fd, struct mpcg_reassess *res);
 
 /**
  * mpcg_ctl_open() - open the control device /dev/mpcg
@@ -166,11 +205,12 @@ int mpcg_ctl_open(void);
  * mpcg_ctl_regions() - all the regions of the system
  *                      (MPCG_IOC_LIST_REGIONS)
  * @ctl: a descriptor of /dev/mpcg
- * @out: set to a malloc()ed array (the caller frees it), NULL if empty
+ * @out: set to a malloc()ed array of their statistics (the caller frees
+ *       it), NULL if empty
  *
  * Return: the number of entries, or a negative errno.
  */
-ssize_t mpcg_ctl_regions(int ctl, struct mpcg_region_info **out);
+static inline ssize_t mpcg_ctl_regions(int ctl, struct mpcg_region_stat **out);
 
 /**
  * mpcg_ctl_cgroup_usage_fd() - usage of one memory cgroup across all
@@ -179,17 +219,18 @@ ssize_t mpcg_ctl_regions(int ctl, struct mpcg_region_info **out);
  * @cgroup_fd: an open cgroup2 directory
  * @totals: if not NULL, filled with the cgroup id and its totals over the
  *          regions it is in
- * @out: if not NULL, set to a malloc()ed array of its regions (the caller
- *       frees it), NULL if empty
+ * @out: if not NULL, set to a malloc()ed array with its entry in each
+ *       region it is a member of (the region's dev and ino in each; the
+ *       caller frees it), NULL if empty
  *
  * Counts only the cgroup itself, not its descendants.
  *
  * Return: the number of regions the cgroup is in, or a negative errno
  * (-EBADF: @cgroup_fd is not a cgroup2 directory).
  */
-ssize_t mpcg_ctl_cgroup_usage_fd(int ctl, int cgroup_fd,
-				 struct mpcg_cgroup_usage *totals,
-				 struct mpcg_usage_entry **out);
+static inline ssize_t mpcg_ctl_cgroup_usage_fd(int ctl, int cgroup_fd,
+					       struct mpcg_cgroup_usage *totals,
+					       struct mpcg_member_info **out);
 
 /**
  * mpcg_ctl_cgroup_usage() - usage of the memory cgroup at a path
@@ -203,9 +244,9 @@ ssize_t mpcg_ctl_cgroup_usage_fd(int ctl, int cgroup_fd,
  * (those of open(2) for @cgroup_path, -EBADF if it is not a cgroup2
  * directory).
  */
-ssize_t mpcg_ctl_cgroup_usage(int ctl, const char *cgroup_path,
-			      struct mpcg_cgroup_usage *totals,
-			      struct mpcg_usage_entry **out);
+static inline ssize_t mpcg_ctl_cgroup_usage(int ctl, const char *cgroup_path,
+					    struct mpcg_cgroup_usage *totals,
+					    struct mpcg_member_info **out);
 
 /**
  * mpcg_policy_name() - the name of a policy
@@ -233,8 +274,94 @@ int mpcg_policy_parse(const char *s);
  */
 const char *mpcg_state_name(unsigned int state);
 
+/*
+ * The library's entry points behind the inline functions above: the same
+ * calls with the caller's struct or entry size.  Call these directly only
+ * to pass a size other than sizeof() of this header's struct.
+ */
+int mpcg_features_size(int fd, struct mpcg_features *f, size_t size);
+int mpcg_region_get_stat_size(int fd, struct mpcg_region_stat *st,
+			      size_t size);
+ssize_t mpcg_region_members_size(int fd, struct mpcg_member_info **out,
+				 size_t entry_size);
+ssize_t mpcg_region_attachments_size(int fd,
+				     struct mpcg_attachment_info **out,
+				     size_t entry_size);
+ssize_t mpcg_region_chunks_size(int fd, unsigned long long cgroup_id,
+				struct mpcg_chunk_info **out,
+				size_t entry_size);
+int mpcg_region_reassess_size(int fd, struct mpcg_reassess *res,
+			      size_t size);
+ssize_t mpcg_ctl_regions_size(int ctl, struct mpcg_region_stat **out,
+			      size_t entry_size);
+ssize_t mpcg_ctl_cgroup_usage_fd_size(int ctl, int cgroup_fd,
+				      struct mpcg_cgroup_usage *totals,
+				      size_t size,
+				      struct mpcg_member_info **out,
+				      size_t entry_size);
+ssize_t mpcg_ctl_cgroup_usage_size(int ctl, const char *cgroup_path,
+				   struct mpcg_cgroup_usage *totals,
+				   size_t size,
+				   struct mpcg_member_info **out,
+				   size_t entry_size);
+
+static inline int mpcg_features(int fd, struct mpcg_features *f)
+{
+	return mpcg_features_size(fd, f, sizeof(*f));
+}
+
+static inline int mpcg_region_get_stat(int fd, struct mpcg_region_stat *st)
+{
+	return mpcg_region_get_stat_size(fd, st, sizeof(*st));
+}
+
+static inline ssize_t mpcg_region_members(int fd,
+					  struct mpcg_member_info **out)
+{
+	return mpcg_region_members_size(fd, out, sizeof(**out));
+}
+
+static inline ssize_t mpcg_region_attachments(int fd,
+					      struct mpcg_attachment_info **out)
+{
+	return mpcg_region_attachments_size(fd, out, sizeof(**out));
+}
+
+static inline ssize_t mpcg_region_chunks(int fd, unsigned long long cgroup_id,
+					 struct mpcg_chunk_info **out)
+{
+	return mpcg_region_chunks_size(fd, cgroup_id, out, sizeof(**out));
+}
+
+static inline int mpcg_region_reassess(int fd, struct mpcg_reassess *res)
+{
+	return mpcg_region_reassess_size(fd, res, sizeof(*res));
+}
+
+static inline ssize_t mpcg_ctl_regions(int ctl, struct mpcg_region_stat **out)
+{
+	return mpcg_ctl_regions_size(ctl, out, sizeof(**out));
+}
+
+static inline ssize_t mpcg_ctl_cgroup_usage_fd(int ctl, int cgroup_fd,
+					       struct mpcg_cgroup_usage *totals,
+					       struct mpcg_member_info **out)
+{
+	return mpcg_ctl_cgroup_usage_fd_size(ctl, cgroup_fd, totals,
+					     sizeof(*totals), out,
+					     sizeof(**out));
+}
+
+static inline ssize_t mpcg_ctl_cgroup_usage(int ctl, const char *cgroup_path,
+					    struct mpcg_cgroup_usage *totals,
+					    struct mpcg_member_info **out)
+{
+	return mpcg_ctl_cgroup_usage_size(ctl, cgroup_path, totals,
+					  sizeof(*totals), out, sizeof(**out));
+}
+
 #ifdef __cplusplus
 }
 #endif
 
-#endif /* MPCG_H */
+#endif /* LIBMPCG_H */
