@@ -6,7 +6,8 @@
  * Two regions live on one mount: "fuzz", on which the fuzzer may do
  * anything (including MPCG_IOC_SET_POLICY and MPCG_IOC_REASSESS), and
  * "bystander", on which it only issues commands that cannot change it (it
- * never sends 0xB7/0x04 or 0xB7/0x05 there).  At the end (and every
+ * never sends MPCG_IOC_SET_POLICY or MPCG_IOC_REASSESS there, nor any other
+ * command of the mpcg type with those numbers).  At the end (and every
  * MPCG_FUZZ_CHECK_EVERY calls) the bystander's statistics, members,
  * chunks and attachments tables must be byte-identical to what they were
  * before, and both files' contents unchanged.  Every call must return 0 or
@@ -151,16 +152,25 @@ static void rnd_table(uint64_t *entries, uint32_t *esz, uint32_t *count,
 		*count = 16 * MiB / (*esz ? *esz : 1);
 }
 
+/* Where a known command works. */
+#define ON_REGION	1
+#define ON_DEV		2
+
 /* Known mpcg commands, with the size of their argument. */
-static const struct { unsigned long cmd; uint32_t size; } known[] = {
-	{ MPCG_IOC_REGION_STAT, sizeof(struct mpcg_region_stat) },
-	{ MPCG_IOC_MEMBERS, sizeof(struct mpcg_table) },
-	{ MPCG_IOC_ATTACHMENTS, sizeof(struct mpcg_table) },
-	{ MPCG_IOC_SET_POLICY, sizeof(struct mpcg_set_policy) },
-	{ MPCG_IOC_REASSESS, sizeof(struct mpcg_reassess) },
-	{ MPCG_IOC_CHUNKS, sizeof(struct mpcg_table) },
-	{ MPCG_IOC_LIST_REGIONS, sizeof(struct mpcg_table) },
-	{ MPCG_IOC_CGROUP_USAGE, sizeof(struct mpcg_cgroup_usage) },
+static const struct {
+	unsigned long cmd;
+	uint32_t size;
+	int on;
+} known[] = {
+	{ MPCG_IOC_FEATURES, sizeof(struct mpcg_features), ON_REGION | ON_DEV },
+	{ MPCG_IOC_REGION_STAT, sizeof(struct mpcg_region_stat), ON_REGION },
+	{ MPCG_IOC_MEMBERS, sizeof(struct mpcg_table), ON_REGION },
+	{ MPCG_IOC_ATTACHMENTS, sizeof(struct mpcg_table), ON_REGION },
+	{ MPCG_IOC_SET_POLICY, sizeof(struct mpcg_set_policy), ON_REGION },
+	{ MPCG_IOC_REASSESS, sizeof(struct mpcg_reassess), ON_REGION },
+	{ MPCG_IOC_CHUNKS, sizeof(struct mpcg_chunk_query), ON_REGION },
+	{ MPCG_IOC_LIST_REGIONS, sizeof(struct mpcg_table), ON_DEV },
+	{ MPCG_IOC_CGROUP_USAGE, sizeof(struct mpcg_cgroup_usage), ON_DEV },
 };
 
 static unsigned long rnd_cmd(int *kidx)
@@ -177,16 +187,16 @@ static unsigned long rnd_cmd(int *kidx)
 		} while (t == 'X' || t == 'f' || t == 0x94 || t == 0x54 ||
 			 t == MPCG_IOC_MAGIC);
 		return cmd;
-	case 1:	/* type 0xB7, any number, direction and size */
+	case 1:	/* the mpcg type, any number, direction and size */
 		cmd = (uint32_t)rnd();
 		return (cmd & ~(0xffUL << _IOC_TYPESHIFT)) |
 		       ((unsigned long)MPCG_IOC_MAGIC << _IOC_TYPESHIFT);
-	case 2:	/* type 0xB7, a small number, direction/size mutated */
+	case 2:	/* the mpcg type, a small number, direction/size mutated */
 		return _IOC(rn(4), MPCG_IOC_MAGIC, rn(0x20), rn(1 << 14));
 	default:
 		*kidx = rn(sizeof(known) / sizeof(known[0]));
 		cmd = known[*kidx].cmd;
-		if (rn(8) == 0)	/* the size bits are not checked */
+		if (rn(8) == 0)	/* other size bits: not the command (ENOTTY) */
 			cmd = _IOC(_IOC_DIR(cmd), MPCG_IOC_MAGIC, _IOC_NR(cmd),
 				   rn(1 << 14));
 		return cmd;
@@ -236,20 +246,20 @@ static uint32_t build_arg(char *buf, int k, struct fds *f)
 		uint32_t esz, cnt;
 
 		u->cgroup_fd = pick_fd(f, 1);
-		rnd_table(&e, &esz, &cnt, sizeof(struct mpcg_usage_entry));
-		u->entries = e;
-		u->entry_size = esz;
-		u->count = cnt;
+		rnd_table(&e, &esz, &cnt, sizeof(struct mpcg_member_info));
+		u->table.entries = e;
+		u->table.entry_size = esz;
+		u->table.count = cnt;
 		if (rn(8) == 0)
 			u->reserved = mut32(0);
 		if (rn(16) == 0)
 			u->cgroup_id = rnd();
-	} else if (cmd != MPCG_IOC_REGION_STAT) {
+	} else if (cmd != MPCG_IOC_REGION_STAT && cmd != MPCG_IOC_FEATURES) {
 		struct mpcg_table *t = (void *)buf;
 		uint32_t g = cmd == MPCG_IOC_MEMBERS ? sizeof(struct mpcg_member_info) :
 			     cmd == MPCG_IOC_ATTACHMENTS ? sizeof(struct mpcg_attachment_info) :
 			     cmd == MPCG_IOC_CHUNKS ? sizeof(struct mpcg_chunk_info) :
-			     sizeof(struct mpcg_region_info);
+			     sizeof(struct mpcg_region_stat);
 		uint64_t e;
 		uint32_t esz, cnt;
 
@@ -257,6 +267,9 @@ static uint32_t build_arg(char *buf, int k, struct fds *f)
 		t->entries = e;
 		t->entry_size = esz;
 		t->count = cnt;
+		/* A member's chunks: a random id is no member (ENOENT). */
+		if (cmd == MPCG_IOC_CHUNKS && rn(4) == 0)
+			((struct mpcg_chunk_query *)buf)->cgroup_id = rnd();
 	}
 	return size;
 }
@@ -598,8 +611,9 @@ TEST_F_TIMEOUT(fuzz, ioctls_and_mounts, 900)
 		}
 		errno_hist[e]++;
 		/* a known command on its kind of fd, with a bad pointer */
-		if (bad && k >= 0 && _IOC_NR(cmd) == _IOC_NR(known[k].cmd) &&
-		    ((k < 6 && is_region_fd(&f, fd)) || (k >= 6 && fd == f.dev))) {
+		if (bad && k >= 0 && cmd == known[k].cmd &&
+		    (((known[k].on & ON_REGION) && is_region_fd(&f, fd)) ||
+		     ((known[k].on & ON_DEV) && fd == f.dev))) {
 			efault_checked++;
 			if (e == ENOMEM && faultfd >= 0)
 				injected++;

