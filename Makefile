@@ -35,6 +35,7 @@ endif
 BUILD := build
 KMOD := $(BUILD)/kernel-$(KVER)
 KSFT_INC := $(BUILD)/ksft-include
+LIB_DIR := $(BUILD)/lib
 SELFTESTS := fs_test engine_test engine_abi_test fs_semantics_test fsx_test shm_test fuzz_test perm_test
 SELFTEST_BINS := $(addprefix $(BUILD)/selftests/,$(SELFTESTS))
 USER_CFLAGS := -O2 -g -Wall -Wextra -Werror $(CFLAGS)
@@ -58,10 +59,38 @@ $(KSFT_INC)/kselftest_harness.h:
 
 selftests: $(SELFTEST_BINS)
 
-$(BUILD)/selftests/%: selftests/%.c selftests/mpcg_util.h uapi/linux/mpcg.h \
-		      $(KSFT_INC)/kselftest_harness.h
+# The selftest library, libmpcgtest (selftests/lib/, one concept a file;
+# selftests/mpcg_util.h includes their headers), is built once; each
+# selftest program and helper that includes mpcg_util.h is compiled to
+# its own object and linked with it and with libmpcg.  -MMD: every object
+# depends on the headers it includes, so a changed .c rebuilds its object
+# and relinks the programs.
+SELFTEST_LIB_DIR := $(BUILD)/selftests-lib
+SELFTEST_LIB := $(SELFTEST_LIB_DIR)/libmpcgtest.a
+SELFTEST_LIB_OBJS := $(patsubst selftests/lib/%.c,$(SELFTEST_LIB_DIR)/%.o,$(wildcard selftests/lib/*.c))
+SELFTEST_OBJ_DIR := $(BUILD)/selftests-obj
+SELFTEST_OBJS := $(addprefix $(SELFTEST_OBJ_DIR)/,$(addsuffix .o,$(SELFTESTS) libmpcg_test stress))
+SELFTEST_CFLAGS := $(USER_CFLAGS) -Iuapi -Itools/lib -MMD -MP
+SELFTEST_LIBS := $(SELFTEST_LIB) $(LIB_DIR)/libmpcg.a
+
+$(SELFTEST_LIB_DIR)/%.o: selftests/lib/%.c
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -isystem $(KSFT_INC) -o $@ $<
+	$(CC) $(SELFTEST_CFLAGS) -c -o $@ $<
+
+$(SELFTEST_LIB): $(SELFTEST_LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(SELFTEST_OBJ_DIR)/%.o: selftests/%.c $(KSFT_INC)/kselftest_harness.h
+	@mkdir -p $(@D)
+	$(CC) $(SELFTEST_CFLAGS) -isystem $(KSFT_INC) -c -o $@ $<
+
+$(BUILD)/selftests/%: $(SELFTEST_OBJ_DIR)/%.o $(SELFTEST_LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(LDFLAGS) -o $@ $< $(SELFTEST_LIBS)
+
+.SECONDARY: $(SELFTEST_OBJS)
+-include $(SELFTEST_LIB_OBJS:.o=.d) $(SELFTEST_OBJS:.o=.d)
 
 # The tracepoint and bpftrace selftest (a script) and the scenario it runs,
 # built outside build/selftests, where run.sh runs every program.
@@ -71,9 +100,10 @@ $(BUILD)/selftests/trace_test: selftests/trace_test.sh
 	@mkdir -p $(@D)
 	install -m 755 $< $@
 
-$(BUILD)/selftests-helpers/trace_scenario: selftests/trace_scenario.c uapi/linux/mpcg.h
+$(BUILD)/selftests-helpers/trace_scenario: selftests/trace_scenario.c \
+		uapi/linux/mpcg.h tools/lib/libmpcg.h $(LIB_DIR)/libmpcg.a
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -o $@ $<
+	$(CC) $(USER_CFLAGS) -Iuapi -Itools/lib -o $@ $< $(LIB_DIR)/libmpcg.a
 
 # ---- userspace tools: libmpcg, mpcgctl, man pages, install, DKMS ----------
 #
@@ -96,7 +126,6 @@ MANDIR ?= $(PREFIX)/share/man
 KREL ?= $(shell sed -n 's/.*UTS_RELEASE "\(.*\)".*/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
 MODULEDIR ?= /lib/modules/$(KREL)/updates
 TOOLS_CFLAGS = $(USER_CFLAGS) -Iuapi -Itools/lib -DMPCG_VERSION='"$(VERSION)"'
-LIB_DIR := $(BUILD)/lib
 LIBMPCG_SO := libmpcg.so.$(VERSION)
 # The library's ABI version: bumped when a call or struct changes incompatibly.
 LIBMPCG_SONAME := libmpcg.so.1
@@ -144,15 +173,8 @@ $(BUILD)/selftests/mpcgctl_test: selftests/mpcgctl_test.sh selftests/mpcgctl_che
 	@mkdir -p $(@D)
 	install -m 755 $< $@
 
-# The libmpcg selftest (a kselftest harness program), linked with libmpcg.a.
+# The libmpcg selftest (a kselftest harness program, built as the others).
 selftests: $(BUILD)/selftests/libmpcg_test
-
-$(BUILD)/selftests/libmpcg_test: selftests/libmpcg_test.c selftests/mpcg_util.h \
-				 tools/lib/libmpcg.h uapi/linux/mpcg.h \
-				 $(KSFT_INC)/kselftest_harness.h $(LIB_DIR)/libmpcg.a
-	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -isystem $(KSFT_INC) -Iuapi -Itools/lib -o $@ $< \
-		$(LIB_DIR)/libmpcg.a
 
 install: module tools
 	@if [ -z "$(KREL)" ]; then echo "install: cannot tell the kernel release of KDIR=$(KDIR)" >&2; exit 1; fi
@@ -252,9 +274,9 @@ SECONDS ?= 600
 STRESS_ARGS ?=
 selftests: $(BUILD)/selftests-helpers/stress $(BUILD)/selftests-debug/stress_test \
 	   $(BUILD)/selftests-debug/fault_test
-$(BUILD)/selftests-helpers/stress: selftests/stress.c selftests/mpcg_util.h uapi/linux/mpcg.h
+$(BUILD)/selftests-helpers/stress: $(SELFTEST_OBJ_DIR)/stress.o $(SELFTEST_LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -o $@ $<
+	$(CC) $(USER_CFLAGS) $(LDFLAGS) -o $@ $< $(SELFTEST_LIBS)
 $(BUILD)/selftests-debug/%: selftests/%.sh
 	@mkdir -p $(@D)
 	install -m 755 $< $@

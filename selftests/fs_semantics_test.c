@@ -2431,9 +2431,7 @@ static int region_policy(const char *path)
 
 	if (fd < 0)
 		return -1;
-	memset(&st, 0, sizeof(st));
-	st.size = sizeof(st);
-	r = ioctl(fd, MPCG_IOC_REGION_STAT, &st);
+	r = mpcg_region_get_stat(fd, &st);
 	close(fd);
 	return r ? -1 : (int)st.policy;
 }

@@ -735,8 +735,8 @@ static int join_allowed(void *arg)
 
 static long nr_members(int fd)
 {
-	struct mpcg_member_info *m = NULL;
-	long n = mpcg_table(fd, MPCG_IOC_MEMBERS, sizeof(*m), (void **)&m);
+	struct mpcg_member_info *m;
+	long n = mpcg_region_members(fd, &m);
 
 	free(m);
 	return n;
@@ -750,8 +750,7 @@ static long mpcg_object_count(const char *name)
 
 TEST_F_TIMEOUT(errs, eusers_past_64_cgroups, 600)
 {
-	struct mpcg_region_stat st = { .size = sizeof(st) };
-	struct mpcg_reassess r = { .size = sizeof(r) };
+	struct mpcg_region_stat st;
 	char cg[MAX_MEMBERS + 1][288], name[16];
 	long members0 = mpcg_object_count("members");
 	int i, fd, ready[2], status;
@@ -783,7 +782,7 @@ TEST_F_TIMEOUT(errs, eusers_past_64_cgroups, 600)
 		ASSERT_EQ(1, read(ready[0], &c, 1));
 		ASSERT_EQ('r', c) TH_LOG("holder %d: %s", i, strerror(c));
 	}
-	ASSERT_EQ(0, ioctl(fd, MPCG_IOC_REGION_STAT, &st));
+	ASSERT_EQ(0, mpcg_region_get_stat(fd, &st));
 	EXPECT_EQ(MAX_MEMBERS - 1, st.nr_members);
 	EXPECT_EQ(MAX_MEMBERS, nr_members(fd));
 
@@ -797,7 +796,7 @@ TEST_F_TIMEOUT(errs, eusers_past_64_cgroups, 600)
 	kill(self->pid[0], SIGKILL);
 	ASSERT_EQ(self->pid[0], waitpid(self->pid[0], &status, 0));
 	self->pid[0] = 0;
-	ASSERT_EQ(0, ioctl(fd, MPCG_IOC_REASSESS, &r));
+	ASSERT_EQ(0, mpcg_region_reassess(fd, NULL));
 	EXPECT_EQ(MAX_MEMBERS - 1, nr_members(fd));
 	EXPECT_EQ(0, cg_run(cg[MAX_MEMBERS], join_allowed, self->path));
 	EXPECT_EQ(MAX_MEMBERS, nr_members(fd));
@@ -810,7 +809,7 @@ TEST_F_TIMEOUT(errs, eusers_past_64_cgroups, 600)
 		ASSERT_EQ(self->pid[i], waitpid(self->pid[i], NULL, 0));
 		self->pid[i] = 0;
 	}
-	ASSERT_EQ(0, ioctl(fd, MPCG_IOC_REASSESS, &r));
+	ASSERT_EQ(0, mpcg_region_reassess(fd, NULL));
 	EXPECT_EQ(1, nr_members(fd));
 	close(fd);
 	close(ready[0]);

@@ -777,12 +777,6 @@ FIXTURE_TEARDOWN(fsx)
 		mpcg_set_auto_reassess(self->auto_reassess);
 }
 
-/* The members of the region behind @fd, malloc()ed; their number or -1. */
-static long members(int fd, struct mpcg_member_info **m)
-{
-	return mpcg_table(fd, MPCG_IOC_MEMBERS, sizeof(**m), (void **)m);
-}
-
 /* What @cg is charged for other than page cache and anonymous memory. */
 static __attribute__((noinline)) long region_charge(const char *cg)
 {
@@ -920,18 +914,18 @@ TEST_F_TIMEOUT(fsx, run, 1800)
 		usleep(500 * 1000);
 	for (i = 0; i < NFILES; i++) {
 		struct mpcg_member_info *m = NULL;
-		struct mpcg_region_stat st = { .size = sizeof(st) };
-		struct mpcg_reassess r = { .size = sizeof(r) };
+		struct mpcg_region_stat st;
+		struct mpcg_reassess r;
 		unsigned long long sum = 0, fair = 0;
 		struct stat sb;
 		long n;
 
 		fd = open(x->path[i], O_RDONLY);	/* ioctls only */
 		ASSERT_LE(0, fd);
-		ASSERT_EQ(0, ioctl(fd, MPCG_IOC_REASSESS, &r))
+		ASSERT_EQ(0, mpcg_region_reassess(fd, &r))
 			TH_LOG("REASSESS: %s", strerror(errno));
 		EXPECT_EQ(MPCG_STATE_ASSESSED, r.state);
-		ASSERT_EQ(0, ioctl(fd, MPCG_IOC_REGION_STAT, &st));
+		ASSERT_EQ(0, mpcg_region_get_stat(fd, &st));
 		ASSERT_EQ(0, fstat(fd, &sb));
 		EXPECT_EQ(MPCG_STATE_ASSESSED, st.state);
 		EXPECT_EQ(x->sh->size[i], (long)st.file_size);
@@ -947,7 +941,7 @@ TEST_F_TIMEOUT(fsx, run, 1800)
 		EXPECT_EQ(NPROC, st.nr_members);
 		moved += st.chunks_moved;
 		passes += st.reassessments;
-		n = members(fd, &m);
+		n = mpcg_region_members(fd, &m);
 		ASSERT_LE(0, n);
 		/* The members, and the owner (this test's cgroup) if not one. */
 		for (j = 0; j < n; j++)

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libmpcg selftests: every call of the library (tools/lib/mpcg.h), linked
- * with the built libmpcg.a, against what the raw ioctls (mpcg_util.h) and
- * the cgroups' own memory.current say.
+ * libmpcg selftests: every call of the library (tools/lib/libmpcg.h), linked
+ * with the built libmpcg.a, against what the raw ioctls (raw_stat(),
+ * raw_table() and raw_usage() below) and the cgroups' own memory.current
+ * say.
  *
  * The scene is larger than the library's first guess of a table's size
  * (16 entries), so that its grow-and-retry loops run: NCG memory cgroups
@@ -13,18 +14,44 @@
  * once, so that every member pays its fair share.
  *
  * Also: errors come back as -errno (-ENOTTY for a file that is not an
- * mpcg region, -EINVAL for a bad policy, -EPERM and -EACCES for an
- * unprivileged caller, -EBADF for a directory that is not a cgroup).
+ * mpcg region, -EOPNOTSUPP for a module that lacks the call, -EINVAL for a
+ * bad policy, -EPERM and -EACCES for an unprivileged caller, -EBADF for a
+ * directory that is not a cgroup).
  *
  * Runs as root in the test VM (tools/testing/vm-run) with mpcg.ko loaded.
  */
 #define _GNU_SOURCE
 #include <grp.h>
 #include <poll.h>
+#include <stdarg.h>
+#include <sys/syscall.h>
 
 #include "kselftest_harness.h"
 #include "mpcg_util.h"
-#include "mpcg.h"
+#include "libmpcg.h"
+
+/*
+ * An older module, as the library sees one: while refuse_nr is not -1, the
+ * mpcg commands of that number fail with ENOTTY, as a module without them
+ * answers.  This ioctl() is the one the statically linked libmpcg.a calls.
+ */
+static int refuse_nr = -1;
+
+int ioctl(int fd, unsigned long cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (refuse_nr >= 0 && _IOC_TYPE(cmd) == MPCG_IOC_MAGIC &&
+	    (int)_IOC_NR(cmd) == refuse_nr) {
+		errno = ENOTTY;
+		return -1;
+	}
+	return syscall(SYS_ioctl, fd, cmd, arg);
+}
 
 #define NCG		18		/* members of the shared file (> 16) */
 #define NREG		18		/* more regions of m00 (> 16 in all) */
@@ -126,7 +153,7 @@ static void lib_cleanup(FIXTURE_DATA(lib) *self)
 FIXTURE_SETUP(lib)
 {
 	struct member_arg a;
-	struct mpcg_reassess r;
+	struct mpcg_reassess r = { 0 };
 	int ready[2], i;
 	char name[16];
 
@@ -170,7 +197,8 @@ FIXTURE_SETUP(lib)
 	close(ready[0]);
 	self->fd = open(self->shared, O_RDONLY);
 	SETUP_ASSERT(self->fd >= 0, "open: %s", strerror(errno));
-	SETUP_ASSERT(!mpcg_reassess(self->fd, &r) && r.state == MPCG_STATE_ASSESSED,
+	SETUP_ASSERT(!mpcg_region_reassess(self->fd, &r) &&
+		     r.state == MPCG_STATE_ASSESSED,
 		     "reassess: %s, state %u", strerror(errno), r.state);
 }
 
@@ -179,9 +207,37 @@ FIXTURE_TEARDOWN(lib)
 	lib_cleanup(self);
 }
 
+/* The raw MPCG_IOC_REGION_STAT. */
+static int raw_stat(int fd, struct mpcg_region_stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	return ioctl(fd, MPCG_IOC_REGION_STAT, st);
+}
+
+/*
+ * The raw table ioctl @cmd with room for @cap entries of @esize bytes (no
+ * growing) into *@out, malloc()ed: the number of entries, or -1.
+ */
+static long raw_table(int fd, unsigned long cmd, size_t esize, size_t cap,
+		      void **out)
+{
+	struct mpcg_chunk_query q;	/* a bare table, or the chunk query */
+
+	*out = calloc(cap, esize);
+	if (!*out)
+		return -1;
+	memset(&q, 0, sizeof(q));
+	q.table.size = cmd == MPCG_IOC_CHUNKS ? sizeof(q) : sizeof(q.table);
+	q.table.entry_size = esize;
+	q.table.count = cap;
+	q.table.entries = (uintptr_t)*out;
+	return ioctl(fd, cmd, &q) ? -1 : (long)q.table.count;
+}
+
 /* The raw MPCG_IOC_CGROUP_USAGE of the cgroup at @path (no growing). */
 static long raw_usage(const char *path, struct mpcg_cgroup_usage *u,
-		      struct mpcg_usage_entry *e, unsigned int cap)
+		      struct mpcg_member_info *e, unsigned int cap)
 {
 	int ctl = open(MPCG_CTL_PATH, O_RDONLY);
 	int cg = open(path, O_RDONLY | O_DIRECTORY);
@@ -189,13 +245,13 @@ static long raw_usage(const char *path, struct mpcg_cgroup_usage *u,
 
 	if (ctl >= 0 && cg >= 0) {
 		memset(u, 0, sizeof(*u));
-		u->size = sizeof(*u);
+		u->table.size = sizeof(*u);
 		u->cgroup_fd = cg;
-		u->entry_size = sizeof(*e);
-		u->count = cap;
-		u->entries = (uintptr_t)e;
+		u->table.entry_size = sizeof(*e);
+		u->table.count = cap;
+		u->table.entries = (uintptr_t)e;
 		if (!ioctl(ctl, MPCG_IOC_CGROUP_USAGE, u))
-			ret = u->count;
+			ret = u->table.count;
 	}
 	if (cg >= 0)
 		close(cg);
@@ -206,7 +262,7 @@ static long raw_usage(const char *path, struct mpcg_cgroup_usage *u,
 
 static int cmp_usage_entry(const void *x, const void *y)
 {
-	const struct mpcg_usage_entry *a = x, *b = y;
+	const struct mpcg_member_info *a = x, *b = y;
 
 	if (a->dev != b->dev)
 		return a->dev < b->dev ? -1 : 1;
@@ -258,7 +314,7 @@ TEST_F(lib, stat)
 
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, mpcg_region_get_stat(fd, &lib));
-	ASSERT_EQ(0, mpcg_region_stat(self->fd, &raw));
+	ASSERT_EQ(0, raw_stat(self->fd, &raw));
 	EXPECT_EQ(0, memcmp(&lib, &raw, sizeof(lib)));
 	EXPECT_EQ(sizeof(lib), lib.size);
 	EXPECT_EQ(SHARED_SIZE, lib.file_size);
@@ -284,7 +340,8 @@ TEST_F(lib, members_attachments_chunks)
 	/* Members: more than the library's first guess of 16. */
 	n = mpcg_region_members(self->fd, &m);
 	ASSERT_EQ(NCG, n) TH_LOG("members: %zd (%s)", n, n < 0 ? strerror(-n) : "");
-	rn = mpcg_table(self->fd, MPCG_IOC_MEMBERS, sizeof(*rm), (void **)&rm);
+	rn = raw_table(self->fd, MPCG_IOC_MEMBERS, sizeof(*rm), n + 16,
+		       (void **)&rm);
 	ASSERT_EQ(n, rn);
 	EXPECT_EQ(0, memcmp(m, rm, n * sizeof(*m)));
 	for (k = 0; k < NCG; k++) {
@@ -315,7 +372,8 @@ TEST_F(lib, members_attachments_chunks)
 
 	n = mpcg_region_attachments(self->fd, &a);
 	ASSERT_EQ(NCG, n);
-	rn = mpcg_table(self->fd, MPCG_IOC_ATTACHMENTS, sizeof(*ra), (void **)&ra);
+	rn = raw_table(self->fd, MPCG_IOC_ATTACHMENTS, sizeof(*ra), n + 16,
+		       (void **)&ra);
 	ASSERT_EQ(n, rn);
 	EXPECT_EQ(0, memcmp(a, ra, n * sizeof(*a)));
 	for (k = 0; k < NCG; k++) {
@@ -329,22 +387,36 @@ TEST_F(lib, members_attachments_chunks)
 	free(a);
 	free(ra);
 
-	n = mpcg_region_chunks(self->fd, &c);
+	n = mpcg_region_chunks(self->fd, 0, &c);
 	ASSERT_EQ(SHARED_SIZE / CHUNK, n);
-	rn = mpcg_table(self->fd, MPCG_IOC_CHUNKS, sizeof(*rc), (void **)&rc);
+	rn = raw_table(self->fd, MPCG_IOC_CHUNKS, sizeof(*rc), n + 16,
+		       (void **)&rc);
 	ASSERT_EQ(n, rn);
 	EXPECT_EQ(0, memcmp(c, rc, n * sizeof(*c)));
 	for (i = 0; i < n; i++)
 		EXPECT_EQ((unsigned long long)i, c[i].index);
-	free(c);
 	free(rc);
+	/* One member's chunks: each member read all of the shared file. */
+	for (k = 0; k < NCG; k += NCG - 1) {
+		struct mpcg_chunk_info *mc;
+		ssize_t mn = mpcg_region_chunks(self->fd, self->id[k], &mc);
+
+		EXPECT_EQ(n, mn) TH_LOG("m%02zd", k);
+		if (mn == n)
+			EXPECT_EQ(0, memcmp(c, mc, n * sizeof(*c)));
+		free(mc);
+	}
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(NCG, c[i].nr_touchers);
+	EXPECT_EQ(-ENOENT, mpcg_region_chunks(self->fd, 1, &rc));
+	free(c);
 }
 
 TEST_F(lib, usage_and_regions)
 {
-	struct mpcg_usage_entry *e, raw_e[NREG + 8], *e2;
+	struct mpcg_member_info *e, raw_e[NREG + 8], *e2;
 	struct mpcg_cgroup_usage tot, raw, tot2;
-	struct mpcg_region_info *ri, *rri;
+	struct mpcg_region_stat *ri, *rri;
 	ssize_t n, i;
 	long rn;
 	int ctl, cgfd, k;
@@ -403,7 +475,8 @@ TEST_F(lib, usage_and_regions)
 	/* All regions: ours and maybe others'. */
 	n = mpcg_ctl_regions(ctl, &ri);
 	ASSERT_LE(NREG + 1, n);
-	rn = mpcg_table(ctl, MPCG_IOC_LIST_REGIONS, sizeof(*rri), (void **)&rri);
+	rn = raw_table(ctl, MPCG_IOC_LIST_REGIONS, sizeof(*rri), n + 16,
+		       (void **)&rri);
 	ASSERT_EQ(n, rn);
 	EXPECT_EQ(0, memcmp(ri, rri, n * sizeof(*ri)));
 	for (i = 0, k = 0; i < n; i++)
@@ -436,20 +509,20 @@ TEST_F(lib, policy_and_reassess)
 	EXPECT_STREQ("pending", mpcg_state_name(MPCG_STATE_PENDING));
 	EXPECT_EQ(NULL, mpcg_state_name(99));
 
-	ASSERT_EQ(0, mpcg_region_stat(self->fd, &before));
+	ASSERT_EQ(0, raw_stat(self->fd, &before));
 	EXPECT_EQ(-EINVAL, mpcg_region_set_policy(self->fd, MPCG_NR_POLICIES));
 	EXPECT_EQ(-EINVAL, mpcg_region_set_policy_name(self->fd, "bogus"));
-	ASSERT_EQ(0, mpcg_region_stat(self->fd, &st));
+	ASSERT_EQ(0, raw_stat(self->fd, &st));
 	EXPECT_EQ(before.policy, st.policy);
 	EXPECT_EQ(MPCG_STATE_ASSESSED, st.state);
 
 	/* owner: m00 pays for all of it once reassessed. */
 	ASSERT_EQ(0, mpcg_region_set_policy_name(self->fd, "owner"));
-	ASSERT_EQ(0, mpcg_region_stat(self->fd, &st));
+	ASSERT_EQ(0, raw_stat(self->fd, &st));
 	EXPECT_EQ(MPCG_POLICY_OWNER, st.policy);
 	EXPECT_EQ(MPCG_STATE_PENDING, st.state);
 	ASSERT_EQ(0, mpcg_region_reassess(self->fd, &res));
-	ASSERT_EQ(0, mpcg_region_stat(self->fd, &st));
+	ASSERT_EQ(0, raw_stat(self->fd, &st));
 	EXPECT_EQ(MPCG_STATE_ASSESSED, res.state);
 	EXPECT_EQ(st.state, res.state);
 	EXPECT_EQ(before.reassessments + 1, st.reassessments);
@@ -464,7 +537,7 @@ TEST_F(lib, policy_and_reassess)
 	/* Back by number; reassess without a result. */
 	ASSERT_EQ(0, mpcg_region_set_policy(self->fd, MPCG_POLICY_PROPORTIONAL));
 	ASSERT_EQ(0, mpcg_region_reassess(self->fd, NULL));
-	ASSERT_EQ(0, mpcg_region_stat(self->fd, &st));
+	ASSERT_EQ(0, raw_stat(self->fd, &st));
 	EXPECT_EQ(MPCG_POLICY_PROPORTIONAL, st.policy);
 	EXPECT_EQ(MPCG_STATE_ASSESSED, st.state);
 	EXPECT_EQ(before.reassessments + 2, st.reassessments);
@@ -499,13 +572,52 @@ static int nobody(void *arg)
 	return 0;
 }
 
+/*
+ * The features query, and an older module (one without a command) told
+ * apart from a file that is not an mpcg file.
+ */
+TEST_F(lib, features_and_older_module)
+{
+	struct mpcg_chunk_info *c = (void *)1;
+	struct mpcg_features f, g;
+	int ctl, other;
+
+	ASSERT_EQ(0, mpcg_features(self->fd, &f));
+	EXPECT_EQ(MPCG_API_VERSION, f.api);
+	EXPECT_TRUE(mpcg_supports(&f, MPCG_IOC_MEMBERS));
+	EXPECT_FALSE(mpcg_supports(&f, MPCG_IOC_CGROUP_USAGE));
+	ctl = mpcg_ctl_open();
+	ASSERT_LE(0, ctl);
+	ASSERT_EQ(0, mpcg_features(ctl, &g));
+	EXPECT_TRUE(mpcg_supports(&g, MPCG_IOC_CGROUP_USAGE));
+	EXPECT_FALSE(mpcg_supports(&g, MPCG_IOC_MEMBERS));
+	other = open("/proc/self/status", O_RDONLY);
+	ASSERT_LE(0, other);
+	EXPECT_EQ(-ENOTTY, mpcg_features(other, &f));
+
+	/* A module from before the features query. */
+	refuse_nr = _IOC_NR(MPCG_IOC_FEATURES);
+	EXPECT_EQ(-EOPNOTSUPP, mpcg_features(self->fd, &f));
+	EXPECT_EQ(-EOPNOTSUPP, mpcg_features(ctl, &f));
+	EXPECT_EQ(-ENOTTY, mpcg_features(other, &f));
+	/* One without the per-member chunk query's command. */
+	refuse_nr = _IOC_NR(MPCG_IOC_CHUNKS);
+	EXPECT_EQ(-EOPNOTSUPP, mpcg_region_chunks(self->fd, 0, &c));
+	EXPECT_EQ(NULL, c);
+	refuse_nr = -1;
+	EXPECT_EQ(SHARED_SIZE / CHUNK, mpcg_region_chunks(self->fd, 0, &c));
+	free(c);
+	close(other);
+	close(ctl);
+}
+
 TEST_F(lib, unprivileged)
 {
 	struct nobody_arg a = { .shared = self->shared };
 	struct mpcg_region_stat st;
 
 	EXPECT_EQ(0, cg_run(NULL, nobody, &a));
-	ASSERT_EQ(0, mpcg_region_stat(self->fd, &st));
+	ASSERT_EQ(0, raw_stat(self->fd, &st));
 	EXPECT_EQ(MPCG_POLICY_PROPORTIONAL, st.policy);
 }
 

@@ -79,7 +79,7 @@ static int nobody_private(void *arg)
 	if (fd >= 0) {
 		struct mpcg_region_stat st;
 
-		if (mpcg_region_stat(fd, &st) == 0)
+		if (mpcg_region_get_stat(fd, &st) == 0)
 			return 3;
 		close(fd);
 	}
@@ -114,9 +114,9 @@ static int nobody_not_owner(void *arg)
 	fd = open(c->path, O_RDONLY);
 	if (fd < 0)
 		return 1;
-	if (mpcg_region_stat(fd, &st))
+	if (mpcg_region_get_stat(fd, &st))
 		return 2;
-	if (mpcg_set_policy(fd, MPCG_POLICY_EQUAL) == 0)
+	if (mpcg_region_set_policy(fd, MPCG_POLICY_EQUAL) == 0)
 		return 3;
 	if (errno != EPERM)
 		return 4;
@@ -135,7 +135,7 @@ TEST(policy_needs_owner)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, fchmod(fd, 0644));
 	EXPECT_EQ(0, cg_run(NULL, nobody_not_owner, &c));
-	ASSERT_EQ(0, mpcg_region_stat(fd, &st));
+	ASSERT_EQ(0, mpcg_region_get_stat(fd, &st));
 	EXPECT_EQ(MPCG_POLICY_PROPORTIONAL, st.policy);
 	close(fd);
 	mpcg_umount(c.dir);
@@ -153,9 +153,9 @@ static int nobody_owner(void *arg)
 	fd = open(c->path, O_RDWR | O_CREAT | O_EXCL, 0600);
 	if (fd < 0)
 		return 1;
-	if (mpcg_set_policy(fd, MPCG_POLICY_OWNER))
+	if (mpcg_region_set_policy(fd, MPCG_POLICY_OWNER))
 		return 2;
-	if (mpcg_region_stat(fd, &st) || st.policy != MPCG_POLICY_OWNER)
+	if (mpcg_region_get_stat(fd, &st) || st.policy != MPCG_POLICY_OWNER)
 		return 3;
 	return 0;
 }

@@ -226,26 +226,6 @@ static __attribute__((noinline)) long cg_charge_of(const char *cg)
 	return cg_charge(cg);
 }
 
-/* The members of the region behind @fd, malloc()ed; their number or -1. */
-static long members(int fd, struct mpcg_member_info **m)
-{
-	return mpcg_table(fd, MPCG_IOC_MEMBERS, sizeof(**m), (void **)m);
-}
-
-static int region_stat(int fd, struct mpcg_region_stat *st)
-{
-	memset(st, 0, sizeof(*st));
-	st->size = sizeof(*st);
-	return ioctl(fd, MPCG_IOC_REGION_STAT, st);
-}
-
-static int reassess(int fd, struct mpcg_reassess *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->size = sizeof(*r);
-	return ioctl(fd, MPCG_IOC_REASSESS, r);
-}
-
 static unsigned long long cgid(const char *cg)
 {
 	struct stat st;
@@ -339,7 +319,8 @@ TEST_F_TIMEOUT(shm, posix_shm_three_cgroups, 120)
 	/* Opened for ioctls only: this process does not become a member. */
 	fd = shm_open(self->name, O_RDONLY, 0);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, reassess(fd, &r)) TH_LOG("REASSESS: %s", strerror(errno));
+	ASSERT_EQ(0, mpcg_region_reassess(fd, &r))
+		TH_LOG("REASSESS: %s", strerror(errno));
 	EXPECT_EQ(MPCG_STATE_ASSESSED, r.state);
 	EXPECT_EQ(0, r.shortfall_bytes);
 	/*
@@ -347,7 +328,7 @@ TEST_F_TIMEOUT(shm, posix_shm_three_cgroups, 120)
 	 * the test: nothing changes): the charges are checked below.
 	 */
 	EXPECT_EQ(0, mpcg_reassess_check(fd, 0, NULL, NULL));
-	ASSERT_EQ(0, region_stat(fd, &st));
+	ASSERT_EQ(0, mpcg_region_get_stat(fd, &st));
 	EXPECT_EQ(NCHUNKS * CHUNK, st.file_size);
 	EXPECT_EQ(CHUNK, st.chunk_size);
 	EXPECT_EQ(NCHUNKS * CHUNK, st.resident_bytes);
@@ -356,7 +337,7 @@ TEST_F_TIMEOUT(shm, posix_shm_three_cgroups, 120)
 	EXPECT_EQ(3, st.nr_members);
 	EXPECT_EQ(3, st.nr_attachments);	/* one mapping each */
 	EXPECT_EQ(id[0], st.owner_cgroup_id);
-	n = members(fd, &m);
+	n = mpcg_region_members(fd, &m);
 	ASSERT_EQ(3, n);
 	for (i = 0; i < 3; i++) {
 		const struct mpcg_member_info *mi = member_of(m, n, id[i]);
@@ -394,7 +375,7 @@ TEST_F_TIMEOUT(shm, posix_shm_three_cgroups, 120)
 		EXPECT_EQ(0, proc_wait(&pr[i]));
 		pr[i].pid = 0;
 	}
-	ASSERT_EQ(0, reassess(fd, &r));
+	ASSERT_EQ(0, mpcg_region_reassess(fd, &r));
 	EXPECT_EQ(MPCG_STATE_ASSESSED, r.state);
 	EXPECT_EQ(0, mpcg_reassess_check(fd, 0, NULL, NULL));
 	EXPECT_TRUE(near(cg_charge_of(cg[0]) - base[0], NCHUNKS * CHUNK, TOL))
@@ -704,15 +685,15 @@ TEST_F_TIMEOUT(shm, python_shared_memory, 300)
 	EXPECT_EQ(size, sb.st_size);
 	fd = open(path, O_RDONLY);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, region_stat(fd, &st));
+	ASSERT_EQ(0, mpcg_region_get_stat(fd, &st));
 	EXPECT_EQ(size, st.file_size);
 	EXPECT_EQ(4 * CHUNK, st.resident_bytes);	/* python wrote every page */
 	EXPECT_EQ(st.resident_bytes, sb.st_blocks * 512);
 	EXPECT_EQ(cgid(cga), st.owner_cgroup_id);
-	ASSERT_EQ(0, reassess(fd, &r));
+	ASSERT_EQ(0, mpcg_region_reassess(fd, &r));
 	/* python waits for a word from the test: the members are stable. */
 	EXPECT_EQ(0, mpcg_reassess_check(fd, 0, NULL, NULL));
-	n = members(fd, &m);
+	n = mpcg_region_members(fd, &m);
 	ASSERT_EQ(1, n);
 	EXPECT_EQ(cgid(cga), m[0].cgroup_id);
 	EXPECT_LE(1, m[0].nr_attachments);

@@ -708,7 +708,7 @@ static void op_policy(void)
 
 	if (fd < 0)
 		return;
-	if (mpcg_set_policy(fd, rnd_below(MPCG_NR_POLICIES)))
+	if (mpcg_region_set_policy(fd, rnd_below(MPCG_NR_POLICIES)))
 		failed("MPCG_IOC_SET_POLICY", errno, 0);
 	close(fd);
 }
@@ -720,7 +720,7 @@ static void op_reassess(void)
 
 	if (fd < 0)
 		return;
-	if (mpcg_reassess(fd, &r))
+	if (mpcg_region_reassess(fd, &r))
 		failed("MPCG_IOC_REASSESS", errno, 0);
 	close(fd);
 }

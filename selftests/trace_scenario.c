@@ -41,14 +41,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../uapi/linux/mpcg.h"
+#include "libmpcg.h"
 
 #define MiB		(1024L * 1024L)
 #define FILE_SIZE	(16 * MiB)
@@ -210,9 +209,9 @@ static int nr_reassess;
 
 static void reassess(int fd)
 {
-	struct mpcg_reassess r = { .size = sizeof(r) };
+	struct mpcg_reassess r;
 
-	if (ioctl(fd, MPCG_IOC_REASSESS, &r))
+	if (mpcg_region_reassess(fd, &r))
 		die("MPCG_IOC_REASSESS");
 	printf("reassess n=%d chunks_moved=%llu bytes_moved=%llu shortfall=%llu state=%u\n",
 	       ++nr_reassess, (unsigned long long)r.chunks_moved,
@@ -223,21 +222,16 @@ static void reassess(int fd)
 
 static void print_members(int fd)
 {
-	struct mpcg_member_info m[16];	/* the scenario has 3 members */
-	struct mpcg_table t = {
-		.size = sizeof(t),
-		.entry_size = sizeof(m[0]),
-		.count = 16,
-		.entries = (uintptr_t)m,
-	};
-	unsigned int i;
+	struct mpcg_member_info *m;
+	ssize_t i, n = mpcg_region_members(fd, &m);
 
-	if (ioctl(fd, MPCG_IOC_MEMBERS, &t))
+	if (n < 0)
 		die("MPCG_IOC_MEMBERS");
-	for (i = 0; i < t.count; i++)
+	for (i = 0; i < n; i++)
 		printf("member cgroup=%llu slot=%u flags=%u\n",
 		       (unsigned long long)m[i].cgroup_id, m[i].id,
 		       m[i].flags);
+	free(m);
 }
 
 /* Print what "mpcgctl members" says of @path, each line prefixed. */

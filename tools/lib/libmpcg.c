@@ -80,27 +80,33 @@ int mpcg_region_open(const char *path, int flags)
 	return fd;
 }
 
+/* Is @fd the control device (the character device /dev/mpcg is)? */
+static int is_ctl(int fd)
+{
+	struct stat st, dev;
+
+	return !fstat(fd, &st) && S_ISCHR(st.st_mode) &&
+	       !stat(MPCG_CTL_PATH, &dev) && S_ISCHR(dev.st_mode) &&
+	       dev.st_rdev == st.st_rdev;
+}
+
 /*
- * An ioctl on a region or /dev/mpcg.  ENOTTY: either @fd is not one (then
- * -ENOTTY), or the module does not know @cmd (-EOPNOTSUPP).  /dev/mpcg is
- * told apart by being the character device the module registered.
+ * An ioctl on a region or /dev/mpcg.  ENOTTY: either @fd is not the kind
+ * of descriptor @cmd is for (then -ENOTTY), or it is and the module does
+ * not know @cmd: an older module (-EOPNOTSUPP).
  */
 static int do_ioctl(int fd, unsigned long cmd, void *arg)
 {
-	struct stat st;
+	int region, ctl;
 
 	if (!ioctl(fd, cmd, arg))
 		return 0;
 	if (errno != ENOTTY)
 		return neg_errno();
-	if (!mpcg_region_check(fd))
+	region = cmd != MPCG_IOC_LIST_REGIONS && cmd != MPCG_IOC_CGROUP_USAGE;
+	ctl = cmd == MPCG_IOC_FEATURES || !region;
+	if ((region && !mpcg_region_check(fd)) || (ctl && is_ctl(fd)))
 		return -EOPNOTSUPP;
-	if (!fstat(fd, &st) && S_ISCHR(st.st_mode)) {
-		struct stat dev;
-
-		if (!stat(MPCG_CTL_PATH, &dev) && dev.st_rdev == st.st_rdev)
-			return -EOPNOTSUPP;
-	}
 	return -ENOTTY;
 }
 
