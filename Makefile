@@ -13,6 +13,8 @@
 #                     from that series' linux-source, plus a 60 s stress run
 #                     and the fault-injection runs (KVER=, default 6.1)
 #   make stress       [SECONDS=600] the stress run alone (docs/testing.md)
+#   make lint         checkpatch.pl --strict and kernel-doc on kernel/ and uapi/
+#                     (tools/lint; CI runs it first)
 #   make clean
 #
 # KVER picks the kernel series: 6.1 (Debian 12's linux-image-amd64, the
@@ -299,3 +301,11 @@ selftests: $(BUILD)/selftests/unload_test
 $(BUILD)/selftests/unload_test: selftests/unload_test.sh
 	@mkdir -p $(@D)
 	install -m 755 $< $@
+
+# ---- lint ---------------------------------------------------------------------
+#   make lint: the checkpatch.pl and kernel-doc of linux-source-6.1 (extracted
+#   into build/kernel-scripts) on kernel/ and uapi/; any finding fails it.
+.PHONY: lint
+lint:
+	@tools/deps
+	@tools/lint $(BUILD)/kernel-scripts

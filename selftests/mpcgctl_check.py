@@ -227,12 +227,18 @@ def check_stat(files):
     for row, path in zip(rows, files):
         fd = open_region(path)
         st = region_stat(fd)
+        ms = members(fd)
         os.close(fd)
+        # The table `members` shows: each row has attachments or is departed.
+        departed = sum(1 for m in ms if m["flags"] & DEPARTED)
+        expect(path + ": table rows with attachments", len(ms) - departed,
+               st["nr_members"])
         want = {
             "path": path, "ino": st["ino"], "size": st["file_size"],
             "chunk": st["chunk_size"], "resident": st["resident_bytes"],
             "policy": POLICIES[st["policy"]], "state": STATES[st["state"]],
-            "members": st["nr_members"], "attach": st["nr_attachments"],
+            "members": st["nr_members"], "departed": departed,
+            "attach": st["nr_attachments"],
             "owner": cg_name(ids, st["owner_cgroup_id"]),
             "owner_id": st["owner_cgroup_id"],
             "reassessments": st["reassessments"],

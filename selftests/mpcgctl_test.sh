@@ -35,7 +35,8 @@ PY="python3 -S"		# the checker needs no site packages; starts faster
 tests=(t_help t_reassess t_stat t_members t_attachments t_chunks t_list
        t_usage t_usage_all t_charges t_prometheus t_human t_raw_noheadings
        t_policy t_top_batch t_top_tty t_err_usage t_err_values
-       t_err_not_mpcg t_err_module t_err_permission t_removed)
+       t_err_not_mpcg t_err_module t_err_permission t_removed t_departed
+       t_long_names)
 
 echo "TAP version 13"
 echo "1..${#tests[@]}"
@@ -65,7 +66,7 @@ CGW=/sys/fs/cgroup/$PW
 tmp=$(mktemp -d /tmp/mpcgctl-test.XXXXXX)
 chmod 755 "$tmp"	# nobody runs mpcgctl on the regions too
 mnt=$tmp/mnt
-f1=$mnt/f1 f2=$mnt/f2 f3=$mnt/f3 f4=$mnt/f4 f5=$mnt/f5
+f1=$mnt/f1 f2=$mnt/f2 f3=$mnt/f3 f4=$mnt/f4 f5=$mnt/f5 f6=$mnt/f6
 CGX=$CG-gone		# t_removed: removed while it owns f5
 holders=()
 auto=
@@ -106,14 +107,20 @@ hold_in() {
 	holders+=($!)
 }
 
+# Wait up to 3 minutes for the file $1 (a holder's --ready file).
+wait_file() {
+	local i
+	for ((i = 0; i < 1800; i++)); do
+		[ -e "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 wait_ready() {
-	local f i
+	local f
 	for f in "$@"; do
-		for ((i = 0; i < 1800; i++)); do
-			[ -e "$f" ] && break
-			sleep 0.1
-		done
-		[ -e "$f" ] || bail "holder did not get ready: $f"
+		wait_file "$f" || bail "holder did not get ready: $f"
 	done
 }
 
@@ -492,14 +499,10 @@ t_err_permission() {
 t_removed() {
 	# f5's owner, a cgroup removed after its holder exited, still pays
 	# (nothing reassesses f5): it is named "#ID (removed)".
-	local id pid i
+	local id pid
 	mkdir "$CGX" && id=$(stat -c %i "$CGX") || return 1
 	hold_in "$CGX" --create "$f5" $M --ready "$tmp/ready.x"
-	for ((i = 0; i < 1800; i++)); do
-		[ -e "$tmp/ready.x" ] && break
-		sleep 0.1
-	done
-	pid=$(cat "$tmp/ready.x") || return 1
+	wait_file "$tmp/ready.x" && pid=$(cat "$tmp/ready.x") || return 1
 	kill "$pid" && wait "$pid"
 	rmdir "$CGX" || return 1
 	ctl members -n -o CGROUP,FLAGS,PAID --bytes "$f5"
@@ -508,6 +511,63 @@ t_removed() {
 	grep -Eqx "#$id \(removed\) +$id" "$out" || { show; return 1; }
 	ctl members --json --bytes --output-all "$f5" && check members "$f5" &&
 		ctl stat --json --bytes --output-all "$f5" && check stat "$f5"
+}
+
+t_departed() {
+	# A member that left (its holder exited) still pays until the next
+	# reassessment: members lists it flagged departed, stat counts it as
+	# DEPARTED (and not in MEMBERS); both as the ABI says.
+	local pid_g pid_h r=0
+	cgcreate -g memory:/$P/g -g memory:/$P/h || return 1
+	hold g --create "$f6" $((4 * M)) --ready "$tmp/ready.g"
+	wait_file "$tmp/ready.g" && pid_g=$(cat "$tmp/ready.g") || return 1
+	hold h --read "$f6" --ready "$tmp/ready.h"
+	wait_file "$tmp/ready.h" && pid_h=$(cat "$tmp/ready.h") || return 1
+	ctl reassess "$f6" || { cat "$err"; return 1; }
+	kill "$pid_h" && wait "$pid_h"
+	ctl members --raw -n -o CGROUP,FLAGS,ATTACH,PAID --bytes "$f6"
+	diff -u - "$out" <<-EOF | sed 's/^/# /'
+	/$P/g owner 1 $((2 * M))
+	/$P/h departed 0 $((2 * M))
+	EOF
+	[ "${PIPESTATUS[0]}" = 0 ] || r=1
+	ctl stat --raw -n -o MEMBERS,DEPARTED,ATTACH,RESIDENT --bytes "$f6"
+	[ "$(cat "$out")" = "1 1 1 $((4 * M))" ] || { show; r=1; }
+	ctl stat "$f6" && head -n1 "$out" | grep -q ' MEMBERS DEPARTED ' || { show; r=1; }
+	ctl members --json --bytes --output-all "$f6" && check members "$f6" &&
+		ctl stat --json --bytes --output-all "$f6" && check stat "$f6" || r=1
+	# The reassessment moves what h paid to g; then h is in neither.
+	ctl reassess "$f6" && ctl members --raw -n -o CGROUP,FLAGS,PAID --bytes "$f6"
+	[ "$(cat "$out")" = "/$P/g owner $((4 * M))" ] || { show; r=1; }
+	ctl stat --raw -n -o MEMBERS,DEPARTED "$f6"
+	[ "$(cat "$out")" = "1 0" ] || { show; r=1; }
+	ctl stat --json --bytes --output-all "$f6" && check stat "$f6" || r=1
+	kill "$pid_g" && wait "$pid_g"
+	rm -f "$f6"
+	return $r
+}
+
+t_long_names() {
+	# Piped, no cell is cut, whatever width COLUMNS says: a cgroup path
+	# and a file path longer than any terminal line appear whole.
+	local long=with-a-name-longer-than-a-terminal-line-has-room-for-0123456789
+	local cg=long-$long/child-$long dir=$mnt/dir-$long lf r=0 pid c
+	lf=$dir/region-$long
+	cgcreate -g memory:/$P/$cg && mkdir "$dir" || return 1
+	hold "$cg" --create "$lf" $M --ready "$tmp/ready.l"
+	wait_file "$tmp/ready.l" && pid=$(cat "$tmp/ready.l") || return 1
+	for c in list "members $lf" "usage /$P" "stat $lf"; do
+		COLUMNS=40 "$MPCGCTL" $c 2>"$err" | cat >"$out"
+		grep -Fq -- "/$P/$cg " "$out" || { echo "# $c: no /$P/$cg"; show; r=1; }
+		case $c in
+		list | stat*)
+			grep -Fq -- "$lf " "$out" || { echo "# $c: no $lf"; show; r=1; } ;;
+		esac
+	done
+	kill "$pid" && wait "$pid"
+	rm -f "$lf"
+	rmdir "$dir" "$CG/$cg" "$CG/long-$long"
+	return $r
 }
 
 # ---- run ----

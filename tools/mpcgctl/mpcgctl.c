@@ -11,7 +11,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,65 +24,38 @@
 #define MPCG_VERSION "0"
 #endif
 
-#define OPT_OUTPUT_ALL	0x100
-#define OPT_FORMAT	0x101
-#define OPT_MIN		0x102
-#define OPT_NOHEADINGS	0x103
-
 struct cmd {
 	const char *name;
+	enum cmd_id id;
 	int (*fn)(int argc, char **argv);
 	const char *args;		/* usage: "FILE", "[CGROUP_PATH]" */
 	const char *brief;		/* for the list of commands */
 	const char *summary;
-	const char *options;		/* extra options, for --help */
 	const struct col_desc *cols;
 	size_t ncols;
 	const char *defaults;		/* default columns */
-	const char *common;		/* --help: output options, if not common_help */
 };
 
 static const struct cmd *current;
 
-static const char common_help[] =
-	" -o, --output <list>  output columns (+<list> adds to the default ones)\n"
-	"     --output-all     output all columns\n"
-	" -J, --json           use JSON output format\n"
-	" -b, --bytes          print sizes in bytes rather than in human readable format\n"
-	" -n, --noheadings     don't print headings\n"
-	" -r, --raw            use the raw output format\n"
-	" -h, --help           display this help\n"
-	" -V, --version        display version\n";
-
-/* top takes -n for --iterations and has no JSON output. */
-static const char top_common_help[] =
-	" -o, --output <list>  output columns of the cgroups view (+<list> adds to the\n"
-	"                      default ones; the regions view shows its own)\n"
-	"     --output-all     output all columns in the cgroups view\n"
-	" -b, --bytes          print sizes in bytes rather than in human readable format\n"
-	"     --noheadings     don't print headings\n"
-	" -r, --raw            use the raw output format\n"
-	" -h, --help           display this help\n"
-	" -V, --version        display version\n";
-
-static void print_version(void)
+void version_exit(void)
 {
 	printf(PROG " from mpcg %s (libmpcg %s)\n", MPCG_VERSION,
 	       mpcg_version());
 	exit(0);
 }
 
-static void cmd_help(const struct cmd *c)
+static void main_help(void) __attribute__((noreturn));
+
+void help_exit(void)
 {
+	const struct cmd *c = current;
+
+	if (!c)
+		main_help();
 	printf("\nUsage:\n " PROG " %s [options]%s%s\n\n%s\n\nOptions:\n",
 	       c->name, *c->args ? " " : "", c->args, c->summary);
-	if (c->options)
-		fputs(c->options, stdout);
-	if (c->cols)
-		fputs(c->common ? c->common : common_help, stdout);
-	else
-		fputs(" -h, --help           display this help\n"
-		      " -V, --version        display version\n", stdout);
+	print_opts_help(stdout, c->id);
 	if (c->cols) {
 		print_columns_help(stdout, c->cols, c->ncols);
 		printf("\nDefault columns: %s\n", c->defaults);
@@ -92,84 +64,11 @@ static void cmd_help(const struct cmd *c)
 	exit(0);
 }
 
-/*
- * Parse the options of a subcommand: the common output options, and those
- * of @extra (handled by @handle, which returns 0 if it took the option).
- * Returns the index of the first argument.
- */
-int parse_opts(int argc, char **argv, const char *shortopts,
-	       const struct option *extra,
-	       int (*handle)(int opt, const char *arg))
+/* The options of the current command; returns the index of its first argument. */
+static int current_opts(int argc, char **argv)
 {
-	static const struct option common[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "output-all", no_argument, NULL, OPT_OUTPUT_ALL },
-		{ "json", no_argument, NULL, 'J' },
-		{ "bytes", no_argument, NULL, 'b' },
-		{ "noheadings", no_argument, NULL, OPT_NOHEADINGS },
-		{ "raw", no_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-	};
-	struct option opts[32];
-	size_t n = 0, i;
-	int c;
-
-	/* Commands without a table (policy) take only --help and --version. */
-	for (i = current->cols ? 0 : ARRAY_SIZE(common) - 2;
-	     i < ARRAY_SIZE(common); i++)
-		opts[n++] = common[i];
-	for (i = 0; extra && extra[i].name; i++)
-		opts[n++] = extra[i];
-	memset(&opts[n], 0, sizeof(opts[n]));
-
-	optind = 0;	/* glibc: start again from argv[1] */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
-		if (handle && !handle(c, optarg))
-			continue;
-		switch (c) {
-		case 'o':
-			out_opts.output = optarg;
-			break;
-		case OPT_OUTPUT_ALL:
-			out_opts.output_all = true;
-			break;
-		case 'J':
-			out_opts.json = true;
-			break;
-		case 'b':
-			out_opts.bytes = true;
-			break;
-		case 'n':
-		case OPT_NOHEADINGS:
-			out_opts.noheadings = true;
-			break;
-		case 'r':
-			out_opts.raw = true;
-			break;
-		case 'h':
-			cmd_help(current);
-			break;
-		case 'V':
-			print_version();
-			break;
-		case ':':
-			usage_error(current->name, "option '%s' requires an argument",
-				    argv[optind - 1]);
-			break;
-		default:
-			if (optopt && optopt < 0x100)
-				usage_error(current->name, "invalid option -- '%c'",
-					    optopt);
-			usage_error(current->name, "unrecognized option '%s'",
-				    argv[optind - 1]);
-		}
-	}
-	return optind;
+	return parse_opts(argc, argv, current->id, current->name);
 }
-
-#define COMMON_SHORT ":o:JbnrhV"
 
 static void want_args(int argc, char **argv, int first, int min, int max)
 {
@@ -244,7 +143,7 @@ static const char *state_str(uint32_t s)
 /* ---- stat ---- */
 
 enum { S_PATH, S_INO, S_SIZE, S_CHUNK, S_RESIDENT, S_POLICY, S_STATE,
-       S_MEMBERS, S_ATTACH, S_OWNER, S_OWNER_ID, S_REASSESSMENTS,
+       S_MEMBERS, S_DEPARTED, S_ATTACH, S_OWNER, S_OWNER_ID, S_REASSESSMENTS,
        S_MOVED_CHUNKS, S_MOVED, S_SHORTFALL };
 
 static const struct col_desc stat_cols[] = {
@@ -256,6 +155,7 @@ static const struct col_desc stat_cols[] = {
 	[S_POLICY] = { "POLICY", 6, 0, COL_STR, "charging policy" },
 	[S_STATE] = { "STATE", 6, 0, COL_STR, "assessed or pending (a change awaits reassessment)" },
 	[S_MEMBERS] = { "MEMBERS", 3, SCOLS_FL_RIGHT, COL_NUM, "memory cgroups with attachments" },
+	[S_DEPARTED] = { "DEPARTED", 3, SCOLS_FL_RIGHT, COL_NUM, "memory cgroups with no attachment left that still pay ('members' flags them departed)" },
 	[S_ATTACH] = { "ATTACH", 3, SCOLS_FL_RIGHT, COL_NUM, "attachments (open files and mappings)" },
 	[S_OWNER] = { "OWNER", 0.2, SCOLS_FL_TRUNC, COL_STR, "memory cgroup of the owner (pays what no member should)" },
 	[S_OWNER_ID] = { "OWNER_ID", 5, SCOLS_FL_RIGHT, COL_NUM, "cgroup id of the owner" },
@@ -265,18 +165,43 @@ static const struct col_desc stat_cols[] = {
 	[S_SHORTFALL] = { "SHORTFALL", 5, SCOLS_FL_RIGHT, COL_SIZE, "bytes members should pay but do not (limits)" },
 };
 
+/*
+ * The member table, counted as 'members' shows it: the rows flagged
+ * departed (no attachment left: they stay while they pay), and the others,
+ * the members with attachments.  Returns 0 or -errno.
+ */
+static int count_members(int fd, uint64_t *members, uint64_t *departed)
+{
+	struct mpcg_member_info *m;
+	ssize_t n, i;
+
+	*members = *departed = 0;
+	n = mpcg_region_members(fd, &m);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++) {
+		if (m[i].flags & MPCG_MEMBER_DEPARTED)
+			(*departed)++;
+		else
+			(*members)++;
+	}
+	free(m);
+	return 0;
+}
+
 static int cmd_stat(int argc, char **argv)
 {
 	struct output o;
 	int i, first, ret = 0;
 
-	first = parse_opts(argc, argv, COMMON_SHORT, NULL, NULL);
+	first = current_opts(argc, argv);
 	want_args(argc, argv, first, 1, -1);
 	output_init(&o, "regions", stat_cols, ARRAY_SIZE(stat_cols),
 		    current->defaults);
 	for (i = first; i < argc; i++) {
 		struct mpcg_region_stat st;
 		struct libscols_line *ln;
+		uint64_t members, departed;
 		size_t c;
 		int fd, err;
 
@@ -285,7 +210,10 @@ static int cmd_stat(int argc, char **argv)
 			ret = EXIT_ERROR;
 			continue;
 		}
+		/* Members from the table that 'members' shows, to agree with it. */
 		err = mpcg_region_get_stat(fd, &st);
+		if (!err)
+			err = count_members(fd, &members, &departed);
 		close(fd);
 		if (err) {
 			warn_msg(argv[i], "%s", errno_reason(err));
@@ -302,7 +230,8 @@ static int cmd_stat(int argc, char **argv)
 			case S_RESIDENT: cell_size(&o, ln, c, st.resident_bytes); break;
 			case S_POLICY: cell_str(&o, ln, c, policy_str(st.policy)); break;
 			case S_STATE: cell_str(&o, ln, c, state_str(st.state)); break;
-			case S_MEMBERS: cell_num(&o, ln, c, st.nr_members); break;
+			case S_MEMBERS: cell_num(&o, ln, c, members); break;
+			case S_DEPARTED: cell_num(&o, ln, c, departed); break;
 			case S_ATTACH: cell_num(&o, ln, c, st.nr_attachments); break;
 			case S_OWNER: cell_str(&o, ln, c, cgroup_name(st.owner_cgroup_id)); break;
 			case S_OWNER_ID: cell_num(&o, ln, c, st.owner_cgroup_id); break;
@@ -344,7 +273,7 @@ static int cmd_members(int argc, char **argv)
 	ssize_t n, i;
 	int fd, first;
 
-	first = parse_opts(argc, argv, COMMON_SHORT, NULL, NULL);
+	first = current_opts(argc, argv);
 	want_args(argc, argv, first, 1, 1);
 	output_init(&o, "members", member_cols, ARRAY_SIZE(member_cols),
 		    current->defaults);
@@ -399,7 +328,7 @@ static int cmd_attachments(int argc, char **argv)
 	ssize_t n, i;
 	int fd, first;
 
-	first = parse_opts(argc, argv, COMMON_SHORT, NULL, NULL);
+	first = current_opts(argc, argv);
 	want_args(argc, argv, first, 1, 1);
 	output_init(&o, "attachments", attach_cols, ARRAY_SIZE(attach_cols),
 		    current->defaults);
@@ -513,7 +442,7 @@ static int cmd_chunks(int argc, char **argv)
 	ssize_t n, nm, i;
 	int fd, first, err;
 
-	first = parse_opts(argc, argv, COMMON_SHORT, NULL, NULL);
+	first = current_opts(argc, argv);
 	want_args(argc, argv, first, 1, 1);
 	output_init(&o, "chunks", chunk_cols, ARRAY_SIZE(chunk_cols),
 		    current->defaults);
@@ -571,7 +500,7 @@ static int cmd_policy(int argc, char **argv)
 	struct mpcg_region_stat st;
 	int fd, first, p, err;
 
-	first = parse_opts(argc, argv, ":hV", NULL, NULL);
+	first = current_opts(argc, argv);
 	want_args(argc, argv, first, 1, 2);
 	if (argc - first == 2) {
 		p = mpcg_policy_parse(argv[first + 1]);
@@ -614,7 +543,7 @@ static int cmd_reassess(int argc, char **argv)
 	int fd, first, err;
 	size_t c;
 
-	first = parse_opts(argc, argv, COMMON_SHORT, NULL, NULL);
+	first = current_opts(argc, argv);
 	want_args(argc, argv, first, 1, 1);
 	output_init(&o, "reassess", reassess_cols, ARRAY_SIZE(reassess_cols),
 		    current->defaults);
@@ -690,29 +619,14 @@ void list_fill(struct output *o, const struct mpcg_region_stat *ri)
 	}
 }
 
-static uint64_t list_min;
-
-static int list_opt(int opt, const char *arg)
-{
-	if (opt != OPT_MIN)
-		return 1;
-	if (parse_size(arg, &list_min))
-		die(arg, "invalid size");
-	return 0;
-}
-
 static int cmd_list(int argc, char **argv)
 {
-	static const struct option extra[] = {
-		{ "min", required_argument, NULL, OPT_MIN },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct mpcg_region_stat *ri;
 	struct output o;
 	ssize_t n, i;
 	int ctl, first;
 
-	first = parse_opts(argc, argv, COMMON_SHORT, extra, list_opt);
+	first = current_opts(argc, argv);
 	want_args(argc, argv, first, 0, 0);
 	output_init(&o, "regions", list_cols, list_ncols, current->defaults);
 	ctl = ctl_open_or_die();
@@ -721,7 +635,7 @@ static int cmd_list(int argc, char **argv)
 	if (n < 0)
 		die_errno(MPCG_CTL_PATH, n);
 	for (i = 0; i < n; i++)
-		if (ri[i].resident_bytes >= list_min)
+		if (ri[i].resident_bytes >= cmd_opts.min)
 			list_fill(&o, &ri[i]);
 	free(ri);
 	output_print(&o);
@@ -838,35 +752,6 @@ void usage_rows_free(struct usage_row *r, size_t n)
 		free(r[i].e);
 	}
 	free(r);
-}
-
-static struct {
-	bool all, prometheus;
-	uint64_t min;
-} uopt;
-
-static int usage_opt(int opt, const char *arg)
-{
-	switch (opt) {
-	case 'a':
-		uopt.all = true;
-		return 0;
-	case OPT_MIN:
-		if (parse_size(arg, &uopt.min))
-			die(arg, "invalid size");
-		return 0;
-	case OPT_FORMAT:
-		if (!strcmp(arg, "prometheus"))
-			uopt.prometheus = true;
-		else if (!strcmp(arg, "table"))
-			uopt.prometheus = false;
-		else if (!strcmp(arg, "json"))
-			out_opts.json = true;
-		else
-			die(arg, "unknown format (table, json, prometheus)");
-		return 0;
-	}
-	return 1;
 }
 
 /* A label value of the Prometheus text format: \\, \" and \n escaped. */
@@ -996,12 +881,6 @@ static void usage_total(const struct usage_row *r, size_t n,
 
 static int cmd_usage(int argc, char **argv)
 {
-	static const struct option extra[] = {
-		{ "all", no_argument, NULL, 'a' },
-		{ "min", required_argument, NULL, OPT_MIN },
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct mpcg_region_stat *ri = NULL;
 	struct usage_row *r, total;
 	const char *arg = "/";
@@ -1011,19 +890,19 @@ static int cmd_usage(int argc, char **argv)
 	char *dir;
 	int ctl, first;
 
-	first = parse_opts(argc, argv, COMMON_SHORT "a", extra, usage_opt);
+	first = current_opts(argc, argv);
 	want_args(argc, argv, first, 0, 1);
 	if (argc > first)
 		arg = argv[first];
-	if (!uopt.prometheus)
+	if (!cmd_opts.prometheus)
 		output_init(&o, "usage", usage_cols, usage_ncols,
 			    current->defaults);
 	ctl = ctl_open_or_die();
 	dir = cgroup_resolve(arg);
 	if (!dir)
 		die(arg, "no such cgroup");
-	n = usage_collect(ctl, dir, &r, uopt.all, uopt.min);
-	if (uopt.prometheus) {
+	n = usage_collect(ctl, dir, &r, cmd_opts.all, cmd_opts.min);
+	if (cmd_opts.prometheus) {
 		nr = mpcg_ctl_regions(ctl, &ri);
 		if (nr < 0)
 			die_errno(MPCG_CTL_PATH, nr);
@@ -1051,132 +930,93 @@ static int cmd_usage(int argc, char **argv)
 /* ---- main ---- */
 
 static const struct cmd cmds[] = {
-	{ "stat", cmd_stat, "FILE...",
+	{ "stat", CMD_STAT, cmd_stat, "FILE...",
 	  "statistics of regions",
 	  "Show the statistics of regions (files of mpcg file systems).",
-	  NULL, stat_cols, ARRAY_SIZE(stat_cols),
-	  "PATH,SIZE,RESIDENT,CHUNK,POLICY,STATE,MEMBERS,ATTACH,OWNER,SHORTFALL", NULL },
-	{ "members", cmd_members, "FILE",
+	  stat_cols, ARRAY_SIZE(stat_cols),
+	  "PATH,SIZE,RESIDENT,CHUNK,POLICY,STATE,MEMBERS,DEPARTED,ATTACH,OWNER,SHORTFALL" },
+	{ "members", CMD_MEMBERS, cmd_members, "FILE",
 	  "memory cgroups using a region, what each pays",
 	  "Show the memory cgroups that use a region and what each pays.",
-	  NULL, member_cols, ARRAY_SIZE(member_cols),
-	  "CGROUP,FLAGS,ATTACH,TOUCHED,FAIR,PAID,SHORTFALL,PEAK", NULL },
-	{ "attachments", cmd_attachments, "FILE",
+	  member_cols, ARRAY_SIZE(member_cols),
+	  "CGROUP,FLAGS,ATTACH,TOUCHED,FAIR,PAID,SHORTFALL,PEAK" },
+	{ "attachments", CMD_ATTACHMENTS, cmd_attachments, "FILE",
 	  "open files and mappings of a region",
 	  "Show the open files and mappings of a region, and whose they are.",
-	  NULL, attach_cols, ARRAY_SIZE(attach_cols),
-	  "PID,COMM,KIND,CGROUP,OFFSET,LENGTH", NULL },
-	{ "chunks", cmd_chunks, "FILE",
+	  attach_cols, ARRAY_SIZE(attach_cols),
+	  "PID,COMM,KIND,CGROUP,OFFSET,LENGTH" },
+	{ "chunks", CMD_CHUNKS, cmd_chunks, "FILE",
 	  "resident chunks of a region (debugging)",
 	  "Show the resident chunks of a region, who touched each and who pays\n"
 	  "for it (a debugging view: one line per chunk).",
-	  NULL, chunk_cols, ARRAY_SIZE(chunk_cols),
-	  "INDEX,OFFSET,PAYER,TOUCHERS,FIRST", NULL },
-	{ "policy", cmd_policy, "FILE [POLICY]",
+	  chunk_cols, ARRAY_SIZE(chunk_cols),
+	  "INDEX,OFFSET,PAYER,TOUCHERS,FIRST" },
+	{ "policy", CMD_POLICY, cmd_policy, "FILE [POLICY]",
 	  "show or set the charging policy of a region",
 	  "Show the charging policy of a region, or set it to POLICY:\n"
 	  "proportional, equal, first-touch or owner (the file's owner or\n"
 	  "CAP_FOWNER). The charges move at the next reassessment.",
-	  NULL, NULL, 0, NULL, NULL },
-	{ "reassess", cmd_reassess, "FILE",
+	  NULL, 0, NULL },
+	{ "reassess", CMD_REASSESS, cmd_reassess, "FILE",
 	  "reassess a region now",
 	  "Reassess a region now and show what moved.",
-	  NULL, reassess_cols, ARRAY_SIZE(reassess_cols),
-	  "STATE,MOVED_CHUNKS,MOVED,SHORTFALL", NULL },
-	{ "list", cmd_list, "",
+	  reassess_cols, ARRAY_SIZE(reassess_cols),
+	  "STATE,MOVED_CHUNKS,MOVED,SHORTFALL" },
+	{ "list", CMD_LIST, cmd_list, "",
 	  "all regions of the system",
 	  "List all regions of the system (root only).",
-	  "     --min <size>     only regions with at least <size> resident\n",
 	  list_cols, ARRAY_SIZE(list_cols),
-	  "PATH,SIZE,RESIDENT,CHUNK,POLICY,STATE,MEMBERS,ATTACH,OWNER,SHORTFALL", NULL },
-	{ "usage", cmd_usage, "[CGROUP_PATH]",
+	  "PATH,SIZE,RESIDENT,CHUNK,POLICY,STATE,MEMBERS,ATTACH,OWNER,SHORTFALL" },
+	{ "usage", CMD_USAGE, cmd_usage, "[CGROUP_PATH]",
 	  "what memory cgroups pay, with the subtree total",
 	  "Show what the memory cgroups under CGROUP_PATH (a path under the\n"
 	  "cgroup2 mount, default /) pay for regions: every cgroup that pays or\n"
 	  "should pay anything, then the total of the subtree (root only).",
-	  " -a, --all            also cgroups that are in regions but pay nothing\n"
-	  "     --min <size>     only cgroups that pay or should pay at least <size>\n"
-	  "     --format <fmt>   table (default), json, or prometheus (node metrics\n"
-	  "                      in the Prometheus text format, for node_exporter's\n"
-	  "                      textfile collector)\n",
 	  usage_cols, ARRAY_SIZE(usage_cols),
-	  "CGROUP,REGIONS,ATTACH,TOUCHED,FAIR,PAID,SHORTFALL", NULL },
-	{ "top", cmd_top, "",
+	  "CGROUP,REGIONS,ATTACH,TOUCHED,FAIR,PAID,SHORTFALL" },
+	{ "top", CMD_TOP, cmd_top, "",
 	  "refreshing view of the paying memory cgroups",
 	  "Show the memory cgroups that pay for regions, refreshed every few\n"
 	  "seconds, most paying first ('r': regions instead, 'c': cgroups,\n"
 	  "'q': quit). Without a terminal, prints one table per refresh (root only).",
-	  " -d, --delay <secs>   seconds between refreshes (default 1)\n"
-	  " -n, --iterations <n> stop after <n> refreshes\n",
 	  usage_cols, ARRAY_SIZE(usage_cols),
-	  "CGROUP,REGIONS,ATTACH,FAIR,PAID,SHORTFALL,CURRENT", top_common_help },
+	  "CGROUP,REGIONS,ATTACH,FAIR,PAID,SHORTFALL,CURRENT" },
 };
 
-static void main_help(FILE *f, int status)
+static void main_help(void)
 {
 	size_t i;
 
-	fprintf(f, "\nUsage:\n " PROG " [options] <command> [command options] [args]\n\n"
-		"Show and control mpcg shared memory regions and the memory cgroups\n"
-		"that pay for them.\n\nCommands:\n");
+	printf("\nUsage:\n " PROG " [options] <command> [command options] [args]\n\n"
+	       "Show and control mpcg shared memory regions and the memory cgroups\n"
+	       "that pay for them.\n\nCommands:\n");
 	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
 		char head[64];
 
 		snprintf(head, sizeof(head), "%s %s", cmds[i].name, cmds[i].args);
-		fprintf(f, " %-26s %s\n", head, cmds[i].brief);
+		printf(" %-26s %s\n", head, cmds[i].brief);
 	}
-	fprintf(f, "\nOptions (also accepted after the command):\n%s"
-		"\nRun '" PROG " <command> --help' for the options and columns of a command.\n"
-		"For more details see mpcgctl(8).\n", common_help);
-	exit(status);
+	printf("\nOptions (also accepted after the command):\n");
+	print_opts_help(stdout, CMD_MAIN);
+	printf("\nRun '" PROG " <command> --help' for the options and columns of a command.\n"
+	       "For more details see mpcgctl(8).\n");
+	exit(0);
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option global[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "output-all", no_argument, NULL, OPT_OUTPUT_ALL },
-		{ "json", no_argument, NULL, 'J' },
-		{ "bytes", no_argument, NULL, 'b' },
-		{ "noheadings", no_argument, NULL, 'n' },
-		{ "raw", no_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
 	size_t i;
-	int c;
+	int first;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:o:JbnrhV", global, NULL)) != -1) {
-		switch (c) {
-		case 'o': out_opts.output = optarg; break;
-		case OPT_OUTPUT_ALL: out_opts.output_all = true; break;
-		case 'J': out_opts.json = true; break;
-		case 'b': out_opts.bytes = true; break;
-		case 'n': out_opts.noheadings = true; break;
-		case 'r': out_opts.raw = true; break;
-		case 'h': main_help(stdout, 0); break;
-		case 'V': print_version(); break;
-		case ':':
-			usage_error(NULL, "option '%s' requires an argument",
-				    argv[optind - 1]);
-			break;
-		default:
-			if (optopt && optopt < 0x100)
-				usage_error(NULL, "invalid option -- '%c'", optopt);
-			usage_error(NULL, "unrecognized option '%s'",
-				    argv[optind - 1]);
-		}
-	}
-	if (optind >= argc)
+	first = parse_opts(argc, argv, CMD_MAIN, NULL);
+	if (first >= argc)
 		usage_error(NULL, "no command given");
 	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
-		if (strcmp(argv[optind], cmds[i].name))
+		if (strcmp(argv[first], cmds[i].name))
 			continue;
 		current = &cmds[i];
-		argv[optind] = (char *)cmds[i].name;
-		return cmds[i].fn(argc - optind, argv + optind);
+		argv[first] = (char *)cmds[i].name;
+		return cmds[i].fn(argc - first, argv + first);
 	}
-	usage_error(NULL, "unknown command '%s'", argv[optind]);
+	usage_error(NULL, "unknown command '%s'", argv[first]);
 }

@@ -21,12 +21,40 @@
 #define EXIT_ERROR	1
 #define EXIT_USAGE	2
 
-/* Output options, common to all subcommands. */
+/* The commands, and what is before the command (CMD_MAIN). */
+enum cmd_id {
+	CMD_STAT, CMD_MEMBERS, CMD_ATTACHMENTS, CMD_CHUNKS, CMD_POLICY,
+	CMD_REASSESS, CMD_LIST, CMD_USAGE, CMD_TOP, CMD_MAIN
+};
+
+/* Output options, common to the commands that print tables. */
 struct out_opts {
 	bool json, raw, bytes, noheadings, output_all;
 	const char *output;	/* -o LIST */
 };
 extern struct out_opts out_opts;
+
+/* The options of single commands. */
+struct cmd_opts {
+	uint64_t min;		/* list, usage: --min */
+	bool all;		/* usage: --all */
+	bool prometheus;	/* usage: --format=prometheus */
+	double delay;		/* top: --delay (default 1) */
+	long iterations;	/* top: --iterations (0: until 'q') */
+};
+extern struct cmd_opts cmd_opts;
+
+/*
+ * Parse the options that @cmd takes (options.c has the table of them all);
+ * @name is the command's, for usage errors (NULL before the command).
+ * Returns the index of the first argument.
+ */
+int parse_opts(int argc, char **argv, enum cmd_id cmd, const char *name);
+/* The option lines of @cmd's --help. */
+void print_opts_help(FILE *f, enum cmd_id cmd);
+/* --help (of the current command, or of mpcgctl) and --version. */
+void help_exit(void) __attribute__((noreturn));
+void version_exit(void) __attribute__((noreturn));
 
 /* Errors: "mpcgctl: WHAT: REASON" on stderr. */
 void warn_msg(const char *what, const char *fmt, ...)
@@ -104,16 +132,6 @@ int64_t cgroup_memory_current(const char *rel);
 
 char *region_name(uint64_t dev, uint64_t ino);	/* malloc()ed */
 void region_names_refresh(void);
-
-/*
- * Parse the options of the current subcommand: the common output options
- * and @extra, which @handle handles (returning 0 if it took the option).
- * Returns the index of the first argument.
- */
-struct option;
-int parse_opts(int argc, char **argv, const char *shortopts,
-	       const struct option *extra,
-	       int (*handle)(int opt, const char *arg));
 
 /* Subcommands. */
 int cmd_top(int argc, char **argv);

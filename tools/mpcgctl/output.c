@@ -12,10 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "mpcgctl.h"
-
-struct out_opts out_opts;
 
 static void vmsg(const char *what, const char *fmt, va_list ap)
 {
@@ -120,6 +119,7 @@ void output_init(struct output *o, const char *name,
 		 const char *defaults)
 {
 	const char *list = out_opts.output;
+	bool term;
 	size_t i;
 
 	memset(o, 0, sizeof(*o));
@@ -142,6 +142,13 @@ void output_init(struct output *o, const char *name,
 	o->tb = scols_new_table();
 	if (!o->tb)
 		die(NULL, "cannot allocate a table");
+	/*
+	 * As util-linux does: the terminal's width limits a table only on a
+	 * terminal; into a pipe or a file every cell is printed whole.
+	 */
+	term = isatty(STDOUT_FILENO);
+	if (!term)
+		scols_table_set_termforce(o->tb, SCOLS_TERMFORCE_NEVER);
 	scols_table_set_name(o->tb, name);
 	scols_table_enable_json(o->tb, out_opts.json);
 	scols_table_enable_raw(o->tb, out_opts.raw);
@@ -151,7 +158,8 @@ void output_init(struct output *o, const char *name,
 		struct libscols_column *cl;
 
 		cl = scols_table_new_column(o->tb, d->name, d->whint,
-					    d->flags);
+					    term ? d->flags :
+					    d->flags & ~(SCOLS_FL_TRUNC | SCOLS_FL_WRAP));
 		if (!cl)
 			die(NULL, "cannot allocate a column");
 		if (d->type == COL_NUM ||

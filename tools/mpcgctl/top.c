@@ -6,8 +6,6 @@
  * prints one table per refresh.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -20,11 +18,7 @@
 
 #include "mpcgctl.h"
 
-static struct {
-	double delay;
-	long iterations;	/* 0: until 'q' */
-	bool regions;		/* show regions rather than cgroups */
-} topt = { .delay = 1.0 };
+static bool show_regions;	/* rather than cgroups ('r', 'c') */
 
 static volatile sig_atomic_t quit_signal, resized;
 static struct termios saved_tio;
@@ -63,28 +57,6 @@ static void setup_tty(void)
 	tio_saved = true;
 	atexit(restore_tty);
 	fputs("\033[?25l", stdout);		/* hide the cursor */
-}
-
-static int top_opt(int opt, const char *arg)
-{
-	char *end;
-
-	switch (opt) {
-	case 'd':
-		errno = 0;
-		topt.delay = strtod(arg, &end);
-		if (errno || *end || end == arg || !(topt.delay >= 0.01) ||
-		    topt.delay > 86400)
-			die(arg, "invalid delay (seconds, at least 0.01)");
-		return 0;
-	case 'n':
-		errno = 0;
-		topt.iterations = strtol(arg, &end, 10);
-		if (errno || *end || end == arg || topt.iterations <= 0)
-			die(arg, "invalid number of iterations");
-		return 0;
-	}
-	return 1;
 }
 
 static int cmp_paid(const void *a, const void *b)
@@ -131,7 +103,7 @@ static char *render(int ctl, size_t width)
 	cgroup_names_refresh();
 	region_names_refresh();
 
-	if (topt.regions) {
+	if (show_regions) {
 		struct out_opts saved = out_opts;
 
 		/* -o and --output-all name columns of the cgroups view. */
@@ -224,17 +196,12 @@ static int wait_key(double secs)
 
 int cmd_top(int argc, char **argv)
 {
-	static const struct option extra[] = {
-		{ "delay", required_argument, NULL, 'd' },
-		{ "iterations", required_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct sigaction sa;
 	bool interactive;
 	long iter = 0;
 	int ctl, first;
 
-	first = parse_opts(argc, argv, ":o:Jbrd:n:hV", extra, top_opt);
+	first = parse_opts(argc, argv, CMD_TOP, "top");
 	if (first < argc)
 		usage_error("top", "top: unexpected argument '%s'", argv[first]);
 	if (out_opts.json)
@@ -272,25 +239,25 @@ int cmd_top(int argc, char **argv)
 			fflush(stdout);
 		}
 		free(screen);
-		if (topt.iterations && ++iter >= topt.iterations)
+		if (cmd_opts.iterations && ++iter >= cmd_opts.iterations)
 			break;
 		if (!interactive) {
 			struct timespec ts = {
-				.tv_sec = (time_t)topt.delay,
-				.tv_nsec = (long)((topt.delay - (time_t)topt.delay) * 1e9),
+				.tv_sec = (time_t)cmd_opts.delay,
+				.tv_nsec = (long)((cmd_opts.delay - (time_t)cmd_opts.delay) * 1e9),
 			};
 
 			nanosleep(&ts, NULL);
 			continue;
 		}
 		resized = 0;
-		key = wait_key(topt.delay);
+		key = wait_key(cmd_opts.delay);
 		if (key == 'q' || key == 'Q')
 			break;
 		if (key == 'r')
-			topt.regions = true;
+			show_regions = true;
 		else if (key == 'c')
-			topt.regions = false;
+			show_regions = false;
 	}
 	if (interactive) {
 		fputs("\r\n", stdout);
