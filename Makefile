@@ -178,6 +178,20 @@ $(BUILD)/selftests/mpcgctl_test: selftests/mpcgctl_test.sh selftests/mpcgctl_che
 # The libmpcg selftest (a kselftest harness program, built as the others).
 selftests: $(BUILD)/selftests/libmpcg_test
 
+# The container runtime selftest (a script, run in the VM by selftests/run.sh)
+# and the helper it copies into its containers' busybox root file system,
+# linked statically since that has no C library.
+selftests: $(BUILD)/selftests/runtime_test
+
+$(BUILD)/selftests/runtime_test: selftests/runtime_test.sh $(BUILD)/selftests-helpers/map_touch \
+				 $(BUILD)/bin/mpcgctl
+	@mkdir -p $(@D)
+	install -m 755 $< $@
+
+$(BUILD)/selftests-helpers/map_touch: selftests/map_touch.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(LDFLAGS) -static -o $@ $<
+
 install: module tools
 	@if [ -z "$(KREL)" ]; then echo "install: cannot tell the kernel release of KDIR=$(KDIR)" >&2; exit 1; fi
 	install -d $(DESTDIR)$(MODULEDIR) $(DESTDIR)$(SBINDIR) \
