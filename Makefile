@@ -183,8 +183,8 @@ selftests: $(BUILD)/selftests/libmpcg_test
 # linked statically since that has no C library.
 selftests: $(BUILD)/selftests/runtime_test
 
-$(BUILD)/selftests/runtime_test: selftests/runtime_test.sh $(BUILD)/selftests-helpers/map_touch \
-				 $(BUILD)/bin/mpcgctl
+$(BUILD)/selftests/runtime_test: selftests/runtime_test.sh tools/oci-bundle.sh \
+				 $(BUILD)/selftests-helpers/map_touch $(BUILD)/bin/mpcgctl
 	@mkdir -p $(@D)
 	install -m 755 $< $@
 

@@ -3,10 +3,10 @@
 #
 # runtime_test: real OCI containers on mpcg, run by crun and by runc (both
 # from Debian), as a container host would run them: bundles built here in
-# /tmp from busybox-static and map_touch (selftests/map_touch.c), the
-# cgroupfs cgroup manager, each container in its own memory cgroup
-# /$P/RUNTIME-NAME with a memory.max.  For each runtime (docs/runtimes.md
-# shows the same config.json snippets):
+# /tmp by tools/oci-bundle.sh from busybox-static and map_touch
+# (selftests/map_touch.c), the cgroupfs cgroup manager, each container in
+# its own memory cgroup /$P/RUNTIME-NAME with a memory.max.  For each
+# runtime (docs/runtimes.md shows the same config.json snippets):
 #
 #   1 shared_fair    one mpcg mount (chunk=1M) bound into c1, c2, c3 at
 #                    /dev/shm; c1 writes a 48 MiB file, c2 and c3 read all
@@ -67,7 +67,7 @@ OWN_MIB=8
 TOL=$((512 * 1024 + 512 * 1024))
 ANSWER_S=180		# the longest an agent may take to answer (TCG)
 
-runtimes=(${RUNTIME_TEST_RUNTIMES:-crun runc})
+read -ra runtimes <<<"${RUNTIME_TEST_RUNTIMES:-crun runc}"
 cases=(shared_fair exec_shm oom one_stops own_mpcg_shm no_charge_left)
 total=$((${#runtimes[@]} * ${#cases[@]}))
 
@@ -135,74 +135,18 @@ rt() {
 	esac
 }
 
-# The root file system every container shares, read-only: busybox and its
-# applets, map_touch, and the directories the mounts need.
-make_rootfs() {
-	local a
-	mkdir -p "$rootfs"/{bin,proc,dev,ctl,tmp} || return 1
-	cp /bin/busybox "$MAP_TOUCH" "$rootfs/bin/" || return 1
-	for a in $(/bin/busybox --list); do
-		[ -e "$rootfs/bin/$a" ] || ln -s busybox "$rootfs/bin/$a"
-	done
-}
+# The bundles' parts (oci_rootfs, oci_shm_bind, oci_shm_mpcg, oci_config).
+# shellcheck source=tools/oci-bundle.sh
+. "$top/tools/oci-bundle.sh"
 
-# The JSON string of $1.
-json_str() {
-	local s=${1//\\/\\\\}
-	s=${s//\"/\\\"}
-	printf '"%s"' "$s"
-}
-
-# The mount entry of config.json for /dev/shm: a bind of the shared mount,
-# or a mount of its own of type mpcg.
-shm_bind() {
-	printf '{"destination": "/dev/shm", "type": "bind", "source": "%s", "options": ["rbind", "rw", "nosuid", "nodev"]}' "$shm"
-}
-shm_own() {
-	printf '{"destination": "/dev/shm", "type": "mpcg", "source": "mpcg", "options": ["nosuid", "nodev", "mode=1777", "size=64m", "chunk=64k"]}'
-}
+shm_bind() { oci_shm_bind "$shm"; }
+shm_own() { oci_shm_mpcg nosuid,nodev,mode=1777,size=64m,chunk=64k; }
 
 # The agent: answers "ready" on /ctl/out, then runs each line of /ctl/in
 # in this shell (so an "exec 3<FILE" keeps FILE open) and answers with its
 # exit status.
 # shellcheck disable=SC2016  # for the container's shell
 AGENT='exec 5</ctl/in 4>/ctl/out; echo ready >&4; while read -r cmd <&5; do eval "$cmd"; echo $? >&4; done'
-
-# bundle ID MEMORY_MAX SHM_MOUNT ARGS...: write $tmp/ID/config.json, the
-# container's cgroup /$P/ID, its /ctl a directory of the test.
-bundle() {
-	local id=$1 max=$2 mnt=$3 args='' a
-	shift 3
-	for a in "$@"; do
-		args+="${args:+, }$(json_str "$a")"
-	done
-	mkdir -p "$tmp/$id/ctl" || return 1
-	cat >"$tmp/$id/config.json" <<-EOF
-	{
-	  "ociVersion": "1.0.2",
-	  "process": {
-	    "terminal": false,
-	    "user": {"uid": 0, "gid": 0},
-	    "args": [$args],
-	    "env": ["PATH=/bin"],
-	    "cwd": "/"
-	  },
-	  "root": {"path": "$rootfs", "readonly": true},
-	  "hostname": "$id",
-	  "mounts": [
-	    {"destination": "/proc", "type": "proc", "source": "proc"},
-	    {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=1m"]},
-	    $mnt,
-	    {"destination": "/ctl", "type": "bind", "source": "$tmp/$id/ctl", "options": ["rbind", "rw"]}
-	  ],
-	  "linux": {
-	    "cgroupsPath": "/$P/$id",
-	    "resources": {"memory": {"limit": $max}},
-	    "namespaces": [{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}]
-	  }
-	}
-	EOF
-}
 
 # start RUNTIME NAME MEMORY_MAX SHM_MOUNT [ARGS...]: run container
 # RUNTIME-NAME detached (the agent unless ARGS are given); with the agent,
@@ -211,7 +155,9 @@ start() {
 	local r=$1 id=$1-$2 max=$3 mnt=$4 ready
 	shift 4
 	[ $# -gt 0 ] || set -- /bin/sh -c "$AGENT"
-	bundle "$id" "$max" "$mnt" "$@" || return 1
+	mkdir -p "$tmp/$id/ctl" &&
+		oci_config "$tmp/$id" "$rootfs" "$id" "/$P/$id" "$max" "$mnt" "$tmp/$id/ctl" "$@" ||
+		return 1
 	mkfifo "$tmp/$id/ctl/in" "$tmp/$id/ctl/out" || return 1
 	exec {in_fd[$id]}<>"$tmp/$id/ctl/in" {out_fd[$id]}<>"$tmp/$id/ctl/out"
 	ids+=("$id")
@@ -477,7 +423,7 @@ c_no_charge_left() {
 
 auto=$(cat /sys/module/mpcg/parameters/auto_reassess_ms) || bail "no auto_reassess_ms"
 echo 0 >/sys/module/mpcg/parameters/auto_reassess_ms
-make_rootfs || bail "cannot build the root file system in $rootfs"
+oci_rootfs "$rootfs" "$MAP_TOUCH" || bail "cannot build the root file system in $rootfs"
 mkdir -p "$CG" "$shm" "$state" && echo +memory >"$CG/cgroup.subtree_control" ||
 	bail "cannot make $CG"
 parent_base=$(charge "/$P")
