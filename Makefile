@@ -6,7 +6,8 @@
 #   make deps         install the Debian packages the project needs and fetch
 #                     the 6.12 kernel into the cache (tools/deps); the README's
 #                     commands and CI run it, plain builds do not
-#   make demo         boot the test VM and show two cgroups sharing a file
+#   make demo         boot the test VM and show two cgroups sharing a file,
+#                     then two crun containers sharing their /dev/shm
 #   make check        the host tests, then the selftests in one VM per kernel
 #                     series (both, unless KVER= or KDIR= is given)
 #   make check-debug  the same on a KASAN/lockdep/kmemleak/UBSAN kernel built
