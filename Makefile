@@ -6,7 +6,8 @@
 #   make deps         install the Debian packages the project needs and fetch
 #                     the 6.12 kernel into the cache (tools/deps); the README's
 #                     commands and CI run it, plain builds do not
-#   make demo         boot the test VM and show two cgroups sharing a file
+#   make demo         boot the test VM and show two cgroups sharing a file,
+#                     then two crun containers sharing their /dev/shm
 #   make check        the host tests, then the selftests in one VM per kernel
 #                     series (both, unless KVER= or KDIR= is given)
 #   make check-debug  the same on a KASAN/lockdep/kmemleak/UBSAN kernel built
@@ -178,6 +179,20 @@ $(BUILD)/selftests/mpcgctl_test: selftests/mpcgctl_test.sh selftests/mpcgctl_che
 
 # The libmpcg selftest (a kselftest harness program, built as the others).
 selftests: $(BUILD)/selftests/libmpcg_test
+
+# The container runtime selftest (a script, run in the VM by selftests/run.sh)
+# and the helper it copies into its containers' busybox root file system,
+# linked statically since that has no C library.
+selftests: $(BUILD)/selftests/runtime_test
+
+$(BUILD)/selftests/runtime_test: selftests/runtime_test.sh tools/oci-bundle.sh \
+				 $(BUILD)/selftests-helpers/map_touch $(BUILD)/bin/mpcgctl
+	@mkdir -p $(@D)
+	install -m 755 $< $@
+
+$(BUILD)/selftests-helpers/map_touch: selftests/map_touch.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(LDFLAGS) -static -o $@ $<
 
 install: module tools
 	@if [ -z "$(KREL)" ]; then echo "install: cannot tell the kernel release of KDIR=$(KDIR)" >&2; exit 1; fi

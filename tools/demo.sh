@@ -5,7 +5,9 @@
 # mpcg.ko loaded and cgroup v2 mounted): mount mpcg on /dev/shm, let two
 # containers' cgroups share one 32 MiB file, and print what each cgroup's
 # own memory.current says it pays as they come and go, and what mpcgctl
-# shows while both share the file.
+# shows while both share the file; then the same with two real OCI
+# containers run by crun (docs/runtimes.md), which bind one mpcg mount at
+# their /dev/shm.
 #
 # It checks what it shows: at each step every cgroup must pay what it
 # should, within one chunk, by its memory.current and by mpcgctl; if not,
@@ -35,7 +37,11 @@ charged() {	# memory.current less page cache, in bytes
 	echo $((cur - file))
 }
 
-# What demo/$1 pays now, in bytes, by its memory.current.
+# The parent cgroup of the containers shown (demo, then pod: the crun
+# containers), as mpcgctl names it: /demo.
+cgp() { echo "${cg#/sys/fs/cgroup}"; }
+
+# What $cg/$1 pays now, in bytes, by its memory.current.
 pays() {
 	echo $(($(charged $cg/$1) - ${base[$1]}))
 }
@@ -51,7 +57,7 @@ within() {
 	near "$1" $(($2 * MiB))
 }
 
-# show TITLE A_MIB B_MIB: wait until demo/a pays A_MIB MiB and demo/b
+# show TITLE A_MIB B_MIB: wait until $cg/a pays A_MIB MiB and $cg/b
 # B_MIB MiB (the automatic reassessment runs 100 ms after a change), print
 # what they pay, and fail if they do not settle there.
 show() {
@@ -64,12 +70,12 @@ show() {
 	echo "$title"
 	printf '  %-8s %s\n' CGROUP 'PAYS (MiB, from its memory.current)'
 	for c in a b; do
-		printf '  %-8s %6.2f\n' "demo/$c" "$(echo "$(pays $c) / $MiB" | bc -l)"
+		printf '  %-8s %6.2f\n' "${cg#/sys/fs/cgroup/}/$c" "$(echo "$(pays $c) / $MiB" | bc -l)"
 	done
 	echo
 	for c in a b; do
 		within "$(pays $c)" "${want[$c]}" ||
-			die "demo/$c pays $(pays $c) bytes by its memory.current, not ${want[$c]} MiB (within a chunk) after ${settle_s} s"
+			die "$(cgp)/$c pays $(pays $c) bytes by its memory.current, not ${want[$c]} MiB (within a chunk) after ${settle_s} s"
 	done
 }
 
@@ -99,13 +105,13 @@ check_mpcgctl() {
 	[ $sum = $((size_mib * MiB)) ] ||
 		die "mpcgctl members: the members pay $sum bytes, not the file's $((size_mib * MiB))"
 	for c in a b; do
-		paid=$("$MPCGCTL" usage --raw --noheadings --bytes -o CGROUP,PAID /demo |
-			awk -v c=/demo/$c '$1 == c { print $2 }')
-		[ -n "$paid" ] || die "mpcgctl usage /demo: no row for /demo/$c"
+		paid=$("$MPCGCTL" usage --raw --noheadings --bytes -o CGROUP,PAID "$(cgp)" |
+			awk -v c="$(cgp)/$c" '$1 == c { print $2 }')
+		[ -n "$paid" ] || die "mpcgctl usage $(cgp): no row for $(cgp)/$c"
 		within "$paid" $((size_mib / 2)) ||
-			die "mpcgctl usage /demo: /demo/$c pays $paid bytes, not $half"
+			die "mpcgctl usage $(cgp): $(cgp)/$c pays $paid bytes, not $half"
 		near "$(pays $c)" "$paid" ||
-			die "demo/$c: mpcgctl says it pays $paid bytes, its memory.current $(pays $c)"
+			die "$(cgp)/$c: mpcgctl says it pays $paid bytes, its memory.current $(pays $c)"
 	done
 }
 
@@ -118,12 +124,17 @@ mount -t mpcg -o size=256M,chunk=${chunk_mib}M,mode=1777 mpcg /dev/shm
 mkdir -p $cg/a $cg/b
 echo +memory > $cg/cgroup.subtree_control
 declare -A base=([a]=$(charged $cg/a) [b]=$(charged $cg/b))
+crun_ids=()
 cleanup() {
 	local p
 	for p in $(jobs -p); do kill "$p" 2>/dev/null || true; done
 	wait || true
-	umount /dev/shm
-	rmdir $cg/a $cg/b $cg
+	for p in "${crun_ids[@]}"; do crund delete -f "$p" 2>/dev/null || true; done
+	for p in /dev/shm "$pod"; do
+		if mountpoint -q "$p"; then umount "$p" || true; fi
+	done
+	rmdir /sys/fs/cgroup/demo/a /sys/fs/cgroup/demo/b /sys/fs/cgroup/demo 2>/dev/null || true
+	rm -rf "$crun_dir"
 }
 trap cleanup EXIT
 
@@ -157,4 +168,65 @@ show "container a exited too: the file's owner (a, which created it) pays" \
 
 rm $shm
 show "rm $shm: everything is freed" 0 0
+
+# ---- the same with real containers, run by crun -----------------------------
+# Two OCI containers (busybox, tools/oci-bundle.sh), each in its own cgroup
+# pod/a, pod/b with a memory.max, bind one mpcg mount at /dev/shm, as the
+# containers of a pod would (docs/runtimes.md). Each waits on a FIFO in its
+# /ctl until the demo lets it go, so that its cgroup's baseline is taken
+# before it touches /dev/shm.
+command -v crun >/dev/null || die "crun is not installed (make deps installs it)"
+. "$top/tools/oci-bundle.sh"
+crund() { crun --root "$crun_dir/state" --cgroup-manager=cgroupfs "$@"; }
+
+# crun_container NAME COMMAND: run container pod-NAME, which runs COMMAND
+# once the demo writes to its /ctl/go.
+crun_container() {
+	mkdir -p "$crun_dir/$1/ctl" && mkfifo "$crun_dir/$1/ctl/go" &&
+		oci_config "$crun_dir/$1" "$crun_dir/rootfs" "pod-$1" "/pod/$1" $((128 * MiB)) \
+			"$(oci_shm_bind "$pod")" "$crun_dir/$1/ctl" \
+			/bin/sh -c "read go </ctl/go; $2; exec sleep 1000" ||
+		die "cannot make the bundle of pod-$1"
+	crun_ids+=("pod-$1")
+	crund run -d --bundle "$crun_dir/$1" "pod-$1" </dev/null >"$crun_dir/$1/log" 2>&1 ||
+		die "crun run pod-$1 failed: $(cat "$crun_dir/$1/log")"
+	base[$1]=$(charged $cg/$1)
+}
+
+# Let container pod-NAME go.
+go() {
+	timeout 60 sh -c 'echo go >"$1"' sh "$crun_dir/$1/ctl/go" ||
+		die "container pod-$1 does not take its go"
+}
+
+crun_dir=$(mktemp -d /tmp/demo-crun.XXXXXX)
+pod=$crun_dir/pod-shm
+cg=/sys/fs/cgroup/pod
+shm=$pod/shared
+mkdir -p "$pod" $cg && echo +memory > $cg/cgroup.subtree_control
+mount -t mpcg -o size=256M,chunk=${chunk_mib}M,mode=1777 mpcg "$pod"
+oci_rootfs "$crun_dir/rootfs" || die "cannot build the containers' root file system"
+
+echo "The same with two OCI containers run by $(crun --version | head -n1), in cgroups pod/a and"
+echo "pod/b (memory.max 128M each), both binding one mpcg mount at their /dev/shm:"
+echo
+
+crun_container a "exec 3<>/dev/shm/shared; dd if=/dev/urandom bs=1M count=$size_mib 2>/dev/null >&3"
+crun_container b "exec 3</dev/shm/shared; cat <&3 >/dev/null"
+go a
+show "crun container pod-a wrote /dev/shm/shared ($size_mib MiB) and keeps it open:" $size_mib 0
+go b
+show "crun container pod-b read all of it and keeps it open:" $((size_mib / 2)) $((size_mib / 2))
+echo "  \$ crun exec pod-b ls -l /dev/shm"
+crund exec pod-b ls -l /dev/shm | sed 's/^/  /'
+[ "${PIPESTATUS[0]}" = 0 ] || die "crun exec pod-b failed"
+echo
+ctl_show members "$shm"
+check_mpcgctl
+
+crund kill pod-b KILL
+show "crun kill pod-b: its share moved back to a" $size_mib 0
+crund kill pod-a KILL
+rm "$shm"
+show "crun kill pod-a, rm the file: everything is freed" 0 0
 echo "demo: every cgroup paid what it should, within a chunk ($chunk_mib MiB)"
