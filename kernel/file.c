@@ -356,6 +356,11 @@ static int mpcg_getattr(struct mpcg_idmap *idmap,
 	/* st_blocks counts resident chunks, in 512-byte units. */
 	stat->blocks = (u64)atomic_long_read(&r->nr_chunks) <<
 		       (r->chunk_shift - 9);
+	/*
+	 * The unit of allocation, and so of SEEK_HOLE and SEEK_DATA, which
+	 * programs that look for holes take st_blksize to be.
+	 */
+	stat->blksize = mpcg_chunk_size(r);
 	return 0;
 }
 

@@ -2721,6 +2721,43 @@ TEST_F(fsm, seek_data_hole)
 }
 
 /*
+ * st_blksize is the unit of SEEK_HOLE and SEEK_DATA, as programs that
+ * look for holes assume (fstests' seek_sanity_test takes it as the
+ * allocation size): a page on tmpfs, a chunk on mpcg.  One unit of data
+ * at the start of a file of four units leaves a hole at the second, and a
+ * byte in the third is data from the start of that unit.
+ */
+TEST_F(fsm, seek_blksize)
+{
+	const char *d = self->dir;
+	struct stat st;
+	long bs;
+	int fd;
+
+	fd = open(P(d, "f"), O_RDWR | O_CREAT, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fstat(fd, &st));
+	bs = st.st_blksize;
+	EXPECT_EQ(variant->gran, bs);
+	ASSERT_EQ(0, ftruncate(fd, 4 * bs));
+	ASSERT_EQ(0, pattern_fill(fd, 0, bs, 1));
+	EXPECT_EQ(0, lseek(fd, 0, SEEK_DATA));
+	EXPECT_EQ(bs, lseek(fd, 0, SEEK_HOLE));
+	EXPECT_EQ(bs, lseek(fd, bs / 2, SEEK_HOLE));
+	EXPECT_EQ(-1, lseek(fd, bs, SEEK_DATA));
+	EXPECT_EQ(ENXIO, errno);
+	ASSERT_EQ(1, pwrite(fd, "d", 1, 2 * bs + 100));
+	EXPECT_EQ(2 * bs, lseek(fd, bs, SEEK_DATA));
+	EXPECT_EQ(3 * bs, lseek(fd, 2 * bs, SEEK_HOLE));
+	/* The same unit for a new file and after the file grew. */
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_EQ(bs, st.st_blksize);
+	close(fd);
+	ASSERT_EQ(0, stat(P(d, "f"), &st));
+	EXPECT_EQ(bs, st.st_blksize);
+}
+
+/*
  * Whether a fresh tmpfs of this kernel lets a file be opened with O_DIRECT:
  * 0 if it does, else the errno (EINVAL before 6.6, which added buffered
  * I/O for O_DIRECT to tmpfs).
