@@ -2757,6 +2757,116 @@ TEST_F(fsm, seek_blksize)
 	EXPECT_EQ(bs, st.st_blksize);
 }
 
+/* ---- file handles ---- */
+
+/* The handle of @path (malloc()ed), or NULL with errno set. */
+static struct file_handle *handle_of(const char *path)
+{
+	struct file_handle *fh;
+	int mount_id, e;
+
+	fh = malloc(sizeof(*fh) + MAX_HANDLE_SZ);
+	if (!fh)
+		return NULL;
+	fh->handle_bytes = MAX_HANDLE_SZ;
+	if (name_to_handle_at(AT_FDCWD, path, fh, &mount_id, 0)) {
+		e = errno;
+		free(fh);
+		errno = e;
+		return NULL;
+	}
+	return fh;
+}
+
+/* The inode number of what open_by_handle_at() opens, or -errno. */
+static long open_handle_ino(int mfd, struct file_handle *fh, int flags)
+{
+	struct stat st;
+	int fd, e;
+
+	fd = open_by_handle_at(mfd, fh, flags);
+	if (fd < 0)
+		return -errno;
+	e = fstat(fd, &st) ? -errno : 0;
+	close(fd);
+	return e ? e : (long)st.st_ino;
+}
+
+/*
+ * name_to_handle_at() and open_by_handle_at(), as on tmpfs: a handle opens
+ * its file or directory, after a rename too and while an unlinked file is
+ * still open, and is stale (ESTALE) once the file is gone and once the
+ * directory was removed.  A handle made up from another is stale too.
+ */
+TEST_F(fsm, file_handles)
+{
+	const char *d = self->dir;
+	struct file_handle *fh, *dh, small = { .handle_bytes = 0 };
+	int mfd, fd, mount_id;
+	long fino, dino;
+	char buf[8];
+	unsigned int i;
+
+	ASSERT_EQ(0, write_str(P(d, "f"), "hello"));
+	ASSERT_EQ(0, mkdir(P(d, "sub"), 0755));
+	fino = ino(P(d, "f"));
+	dino = ino(P(d, "sub"));
+	mfd = open(d, O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, mfd);
+
+	/* Too small a buffer: EOVERFLOW and the size it needs. */
+	EXPECT_EQ(-1, name_to_handle_at(AT_FDCWD, P(d, "f"), &small,
+					&mount_id, 0));
+	EXPECT_EQ(EOVERFLOW, errno);
+	EXPECT_LT(0, small.handle_bytes);
+
+	fh = handle_of(P(d, "f"));
+	ASSERT_NE(NULL, fh) TH_LOG("name_to_handle_at: %s", strerror(errno));
+	EXPECT_EQ(small.handle_bytes, fh->handle_bytes);
+	dh = handle_of(P(d, "sub"));
+	ASSERT_NE(NULL, dh) TH_LOG("name_to_handle_at: %s", strerror(errno));
+
+	fd = open_by_handle_at(mfd, fh, O_RDWR);
+	ASSERT_LE(0, fd) TH_LOG("open_by_handle_at: %s", strerror(errno));
+	ASSERT_EQ(5, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "hello", 5));
+	EXPECT_EQ(2, pwrite(fd, "HE", 2, 0));
+	close(fd);
+	EXPECT_EQ(dino, open_handle_ino(mfd, dh, O_RDONLY | O_DIRECTORY));
+
+	/* Renamed into the directory: the same handles. */
+	ASSERT_EQ(0, rename(P(d, "f"), P(d, "sub/g")));
+	EXPECT_EQ(fino, open_handle_ino(mfd, fh, O_RDONLY));
+	ASSERT_EQ(0, link(P(d, "sub/g"), P(d, "h")));
+	ASSERT_EQ(0, unlink(P(d, "sub/g")));
+	EXPECT_EQ(fino, open_handle_ino(mfd, fh, O_RDONLY));
+
+	/* A handle with every byte changed names no file. */
+	{
+		struct file_handle *bad = handle_of(P(d, "h"));
+
+		ASSERT_NE(NULL, bad);
+		for (i = 0; i < bad->handle_bytes; i++)
+			bad->f_handle[i] ^= 0xff;
+		EXPECT_EQ(-ESTALE, open_handle_ino(mfd, bad, O_RDONLY));
+		free(bad);
+	}
+
+	/* Unlinked while open: it opens; once closed, it is stale. */
+	fd = open(P(d, "h"), O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, unlink(P(d, "h")));
+	EXPECT_EQ(fino, open_handle_ino(mfd, fh, O_RDONLY));
+	close(fd);
+	EXPECT_EQ(-ESTALE, open_handle_ino(mfd, fh, O_RDONLY));
+
+	ASSERT_EQ(0, rmdir(P(d, "sub")));
+	EXPECT_EQ(-ESTALE, open_handle_ino(mfd, dh, O_RDONLY | O_DIRECTORY));
+	free(dh);
+	free(fh);
+	close(mfd);
+}
+
 /*
  * Whether a fresh tmpfs of this kernel lets a file be opened with O_DIRECT:
  * 0 if it does, else the errno (EINVAL before 6.6, which added buffered
