@@ -158,6 +158,19 @@ static inline void *mpcg_kvrealloc(void *p, size_t oldsize, size_t newsize,
 }
 
 /*
+ * Write notification, ->page_mkwrite(): the core maps the pages of a
+ * shared writable mapping read-only, and the first write to each comes to
+ * the handler, which updates mtime and ctime, also for a page that a read
+ * mapped.  6.5 made GUP refuse long-term writable pins (io_uring's fixed
+ * buffers, RDMA memory registration, VFIO) of mappings that need it, as
+ * disk file systems' do, where tmpfs's (which has no handler) are pinned.
+ * From there mpcg has none either, and the times are those the core sets
+ * when a write fault maps a page (as on tmpfs; a fault maps one page
+ * there, see MPCG_MAP_WHOLE_CHUNK).
+ */
+#define MPCG_WRITE_NOTIFY	(!MPCG_SINCE(6, 5))
+
+/*
  * O_DIRECT: tmpfs accepts it from 6.6 on (it sets FMODE_CAN_ODIRECT in
  * open() and does buffered I/O), and refuses it (EINVAL) before.  mpcg,
  * its drop-in, does what tmpfs does on the same kernel.

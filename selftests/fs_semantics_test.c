@@ -23,6 +23,7 @@
 #include <dirent.h>
 #include <grp.h>
 #include <linux/futex.h>
+#include <linux/io_uring.h>
 #include <linux/falloc.h>
 #include <linux/magic.h>
 #include <sched.h>
@@ -33,10 +34,12 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <sys/utsname.h>
 #include <sys/xattr.h>
 
 #include "kselftest_harness.h"
@@ -1179,6 +1182,113 @@ TEST_F(fsm, timestamps_fallocate)
 	ASSERT_EQ(0, fstat(fd, &st));
 	EXPECT_LT(PAST, st.st_mtime);
 	EXPECT_TRUE(ts_after(st.st_ctim, c0));
+	close(fd);
+}
+
+/*
+ * Whether this kernel refuses long-term writable pins of a shared mapping
+ * that needs write notification (6.5 and later): mpcg then has none, and
+ * a write to a page that a read mapped leaves the times as tmpfs does.
+ */
+static int kernel_refuses_notified_pins(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return 1;
+	return major > 6 || (major == 6 && minor >= 5);
+}
+
+/*
+ * A write through a shared mapping changes mtime and ctime (generic/080
+ * of fstests).  A write fault that maps a page does on tmpfs and mpcg
+ * alike (the core updates the times where the file system has no
+ * ->page_mkwrite()).  A write to a page that a read mapped before does on
+ * mpcg where it has write notification (before 6.5; see
+ * MPCG_WRITE_NOTIFY), and never on tmpfs, whose result is logged.
+ */
+TEST_F(fsm, timestamps_mmap_write)
+{
+	const char *d = self->dir;
+	/* The page read first, and one far from it (its own chunk). */
+	const long at[] = { 0, 4 * MiB };
+	const int notify = variant->mpcg && !kernel_refuses_notified_pins();
+	struct timespec c0;
+	struct stat st;
+	char *p, buf[2];
+	int fd, i, m, c;
+
+	fd = open(P(d, "f"), O_RDWR | O_CREAT, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 8 * MiB));
+	p = mmap(NULL, 8 * MiB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	buf[0] = *(volatile char *)p;
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, set_past(P(d, "f")));
+		c0 = ctime_of(P(d, "f"));
+		tick();
+		p[at[i]] = 'x';
+		ASSERT_EQ(0, fstat(fd, &st));
+		m = st.st_mtime > PAST;
+		c = ts_after(st.st_ctim, c0);
+		if (i == 0 && !notify) {
+			TH_LOG("%s, page read first: mtime %s, ctime %s",
+			       variant->type, m ? "updated" : "not updated",
+			       c ? "updated" : "not updated");
+			continue;
+		}
+		EXPECT_TRUE(m) TH_LOG("page %s: mtime not updated",
+				      i ? "written first" : "read first");
+		EXPECT_TRUE(c) TH_LOG("page %s: ctime not updated",
+				      i ? "written first" : "read first");
+	}
+	EXPECT_EQ(0, munmap(p, 8 * MiB));
+	/* The data went to the file. */
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(1, pread(fd, buf, 1, at[i]));
+		EXPECT_EQ('x', buf[0]);
+	}
+	close(fd);
+}
+
+/*
+ * Long-term writable pins of a shared mapping, as io_uring's fixed buffers
+ * make them: taken as on tmpfs.  Before 6.5 io_uring pins no file mapping
+ * but tmpfs's and hugetlbfs's (EOPNOTSUPP); from 6.5 GUP refuses them for
+ * mappings with write notification, which is why mpcg has none there.
+ */
+TEST_F(fsm, longterm_pin)
+{
+	struct io_uring_params params = { 0 };
+	struct iovec iov;
+	int fd, ring, ret;
+
+	fd = open(P(self->dir, "f"), O_RDWR | O_CREAT, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 64 * KiB));
+	iov.iov_len = 64 * KiB;
+	iov.iov_base = mmap(NULL, iov.iov_len, PROT_READ | PROT_WRITE,
+			    MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, iov.iov_base);
+	ring = syscall(__NR_io_uring_setup, 4, &params);
+	if (ring < 0) {
+		munmap(iov.iov_base, iov.iov_len);
+		close(fd);
+		SKIP(return, "io_uring_setup: %s", strerror(errno));
+	}
+	ret = syscall(__NR_io_uring_register, ring, IORING_REGISTER_BUFFERS,
+		      &iov, 1);
+	if (ret && variant->mpcg && !kernel_refuses_notified_pins()) {
+		/* io_uring of this kernel pins only shmem and hugetlbfs. */
+		EXPECT_EQ(EOPNOTSUPP, errno);
+	} else {
+		EXPECT_EQ(0, ret) TH_LOG("IORING_REGISTER_BUFFERS: %s",
+					 strerror(errno));
+	}
+	close(ring);
+	munmap(iov.iov_base, iov.iov_len);
 	close(fd);
 }
 
