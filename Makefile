@@ -39,7 +39,8 @@ BUILD := build
 KMOD := $(BUILD)/kernel-$(KVER)
 KSFT_INC := $(BUILD)/ksft-include
 LIB_DIR := $(BUILD)/lib
-SELFTESTS := fs_test engine_test engine_abi_test fs_semantics_test fsx_test shm_test fuzz_test perm_test
+SELFTESTS := fs_test engine_test engine_abi_test fs_semantics_test fsx_test shm_test fuzz_test perm_test \
+	     pin_test scale_test
 SELFTEST_BINS := $(addprefix $(BUILD)/selftests/,$(SELFTESTS))
 USER_CFLAGS := -O2 -g -Wall -Wextra -Werror $(CFLAGS)
 VM_RUN := tools/testing/vm-run --kver $(KVER)

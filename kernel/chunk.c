@@ -132,6 +132,16 @@ static void mpcg_pages_set_owner(struct mpcg_pages *pages, unsigned int nr,
 
 		set_page_private(page, (unsigned long)chunk);
 		WRITE_ONCE(page->mapping, mapping);
+		/*
+		 * Swap-backed, as tmpfs's pages are: mappings count them in
+		 * RssShmem (MM_SHMEMPAGES), where users and the OOM killer
+		 * look for shared memory.  Set before the first mapping, cleared
+		 * after the last (a page is taken back only once unmapped).
+		 */
+		if (chunk)
+			folio_set_swapbacked(page_folio(page));
+		else
+			folio_clear_swapbacked(page_folio(page));
 	}
 }
 
@@ -209,6 +219,7 @@ static void mpcg_space_uncharge(struct mpcg_sb_info *sbi)
  */
 void mpcg_chunks_init(struct mpcg_region *r, unsigned int chunk_shift)
 {
+	mpcg_tsets_init(r);
 	xa_init(&r->chunks);
 	init_rwsem(&r->chunk_sem);
 	atomic_long_set(&r->nr_chunks, 0);
@@ -303,8 +314,10 @@ static int mpcg_chunk_create(struct mpcg_region *r, unsigned long ci,
 	RCU_INIT_POINTER(chunk->pages, pages);
 	chunk->payer = toucher->slot;
 	chunk->first = toucher->slot;
-	chunk->touched = BIT(toucher->slot);
 	chunk->unused = !!(flags & MPCG_GP_FALLOC);
+	/* Not published yet: nobody else can see its touch set. */
+	if (mpcg_tset_add(r, &chunk->ts, toucher->slot) < 0)
+		goto out_pages;
 
 	old = xa_cmpxchg(&r->chunks, ci, NULL, chunk, GFP_KERNEL);
 	if (!old) {
@@ -320,6 +333,10 @@ static int mpcg_chunk_create(struct mpcg_region *r, unsigned long ci,
 		return 0;
 	}
 	err = xa_is_err(old) ? xa_err(old) : -EEXIST;
+	mutex_lock(&r->tset_lock);
+	mpcg_tset_clear(r, &chunk->ts);
+	mutex_unlock(&r->tset_lock);
+out_pages:
 	/* Never published: nobody else has seen these pages. */
 	mpcg_pages_release(r, pages, false);
 out_chunk:
@@ -332,26 +349,78 @@ out:
 }
 
 /*
+ * Has the member in @slot touched @chunk?  The touch fast path: a bit test
+ * in the chunk's touch set, under RCU.
+ */
+static bool mpcg_touched(struct mpcg_chunk *chunk, unsigned int slot)
+{
+	bool ret;
+
+	rcu_read_lock();
+	ret = mpcg_tset_has(rcu_dereference(chunk->ts), slot);
+	rcu_read_unlock();
+	return ret;
+}
+
+/**
+ * mpcg_chunk_touched_by - has a member touched a chunk?
+ * @c: a resident chunk
+ * @slot: the member's slot
+ *
+ * Context: any; the caller keeps @c resident (chunk_sem, RCU).
+ *
+ * Return: true if the member in @slot touched @c.
+ */
+bool mpcg_chunk_touched_by(struct mpcg_chunk *c, unsigned int slot)
+{
+	return mpcg_touched(c, slot);
+}
+
+/**
+ * mpcg_chunk_nr_touchers - how many members touched a chunk
+ * @c: a resident chunk
+ *
+ * Context: any; the caller keeps @c resident (chunk_sem, RCU).
+ *
+ * Return: the number of members in @c's touch set.
+ */
+unsigned int mpcg_chunk_nr_touchers(struct mpcg_chunk *c)
+{
+	unsigned int n;
+
+	rcu_read_lock();
+	n = mpcg_tset_weight(rcu_dereference(c->ts));
+	rcu_read_unlock();
+	return n;
+}
+
+/*
  * First touch of @chunk by @m, through @page (referenced, locked if
  * @locked).  With the page locked, the chunk cannot be removed or moved
- * under us; if it already was, the caller looks the page up again.  Sets
- * *@changed if this was @m's first touch of the chunk.
+ * under us; if it already was, the caller looks the page up again (1).
+ * Sets *@changed if this was @m's first touch of the chunk.  Returns 0
+ * when the touch is recorded, 1 to look again, or -ENOMEM.
  */
-static bool mpcg_touch_slow(struct mpcg_chunk *chunk, struct page *page,
-			    bool locked, struct mpcg_member *m, bool *changed)
+static int mpcg_touch_slow(struct mpcg_region *r, struct mpcg_chunk *chunk,
+			   struct page *page, bool locked,
+			   struct mpcg_member *m, bool *changed)
 {
-	bool ok;
+	int ret = 1;
 
 	if (!locked)
 		lock_page(page);
-	ok = page_private(page) == (unsigned long)chunk;
-	if (ok && !test_and_set_bit(m->slot, &chunk->touched)) {
-		atomic_long_inc(&m->nr_touched);
-		*changed = true;
+	if (page_private(page) == (unsigned long)chunk) {
+		ret = mpcg_tset_add(r, &chunk->ts, m->slot);
+		if (ret > 0) {
+			atomic_long_inc(&m->nr_touched);
+			*changed = true;
+		}
+		if (ret > 0)
+			ret = 0;
 	}
 	if (!locked)
 		unlock_page(page);
-	return ok;
+	return ret;
 }
 
 /**
@@ -375,8 +444,9 @@ static bool mpcg_touch_slow(struct mpcg_chunk *chunk, struct page *page,
  *
  * Return: the page with a reference held (locked with MPCG_GP_LOCK), NULL
  * if the chunk is not resident and MPCG_GP_CREATE was not given, or an
- * ERR_PTR: -ENOSPC past the mount's size, -ENOMEM, -EFAULT for a fault
- * beyond the end of the file.
+ * ERR_PTR: -ENOSPC past the mount's size, -ENOMEM (also when a first
+ * touch cannot be recorded), -EFAULT for a fault beyond the end of the
+ * file.
  */
 struct page *mpcg_get_page(struct mpcg_region *r, pgoff_t index,
 			   unsigned int flags, struct mpcg_member *toucher,
@@ -402,10 +472,15 @@ struct page *mpcg_get_page(struct mpcg_region *r, pgoff_t index,
 		}
 		if (!(flags & MPCG_GP_LOCK)) {
 			/* The fast path of a touch is this bit test. */
-			if (!toucher || test_bit(toucher->slot, &chunk->touched) ||
-			    mpcg_touch_slow(chunk, page, false, toucher, changed))
+			if (!toucher || mpcg_touched(chunk, toucher->slot))
+				return page;
+			err = mpcg_touch_slow(r, chunk, page, false, toucher,
+					      changed);
+			if (!err)
 				return page;
 			put_page(page);
+			if (err < 0)
+				return ERR_PTR(err);
 			continue;
 		}
 		lock_page(page);
@@ -415,8 +490,15 @@ struct page *mpcg_get_page(struct mpcg_region *r, pgoff_t index,
 				put_page(page);
 				return ERR_PTR(-EFAULT);
 			}
-			if (toucher && !test_bit(toucher->slot, &chunk->touched))
-				mpcg_touch_slow(chunk, page, true, toucher, changed);
+			if (toucher && !mpcg_touched(chunk, toucher->slot)) {
+				err = mpcg_touch_slow(r, chunk, page, true,
+						      toucher, changed);
+				if (err < 0) {
+					unlock_page(page);
+					put_page(page);
+					return ERR_PTR(err);
+				}
+			}
 			/* Faulted in or written: a failed fallocate keeps it. */
 			if (unlikely(READ_ONCE(chunk->unused)))
 				WRITE_ONCE(chunk->unused, 0);
@@ -470,6 +552,8 @@ void mpcg_map_chunk(struct mpcg_region *r, struct vm_area_struct *vma,
 		if (vm_insert_page(vma, addr, p) == -ENOMEM)
 			break;
 	}
+	/* So that VmRSS and the OOM killer see the pages just mapped. */
+	mpcg_sync_rss(vma->vm_mm);
 }
 
 /* How mpcg_chunk_remove() treats mappings of the chunk. */
@@ -502,17 +586,28 @@ static void mpcg_chunk_remove_locked(struct mpcg_region *r, unsigned long ci,
 				     enum mpcg_unmap unmap)
 {
 	struct inode *inode = mpcg_region_inode(r);
-	unsigned long slot;
+	struct mpcg_member *payer = mpcg_member_at(r, chunk->payer);
+	struct mpcg_tset *ts;
 
 	lockdep_assert_held_write(&r->chunk_sem);
 	xa_erase(&r->chunks, ci);
 	/* No touch can be added now: every page is locked. */
-	for_each_set_bit(slot, &chunk->touched, MPCG_MAX_MEMBERS)
-		atomic_long_dec(&r->members[slot]->nr_touched);
-	mpcg_paid_add(r->members[chunk->payer], -1);
+	mutex_lock(&r->tset_lock);
+	ts = rcu_dereference_protected(chunk->ts,
+				       lockdep_is_held(&r->tset_lock));
+	if (ts) {
+		const unsigned long *bits;
+		unsigned int nbits, slot;
+
+		bits = mpcg_tset_bits(ts, &nbits);
+		for_each_set_bit(slot, bits, nbits)
+			atomic_long_dec(&mpcg_member_at(r, slot)->nr_touched);
+	}
+	mpcg_tset_clear(r, &chunk->ts);
+	mutex_unlock(&r->tset_lock);
+	mpcg_paid_add(payer, -1);
 	trace_mpcg_chunk_free(mpcg_region_dev(r), inode->i_ino, ci,
-			      r->members[chunk->payer]->cgroup_id,
-			      mpcg_chunk_size(r));
+			      payer->cgroup_id, mpcg_chunk_size(r));
 	if (unmap != MPCG_NO_UNMAP)
 		unmap_mapping_range(inode->i_mapping,
 				    (loff_t)ci << r->chunk_shift,
@@ -824,6 +919,7 @@ void mpcg_chunks_destroy(struct mpcg_region *r)
 	}
 	xa_destroy(&r->chunks);
 	up_write(&r->chunk_sem);
+	mpcg_tsets_destroy(r);
 }
 
 /**
@@ -843,7 +939,9 @@ void mpcg_chunks_destroy(struct mpcg_region *r)
  * resident) and region->reassess_lock (nobody else moves it); takes every
  * page lock of the chunk; sleeps.
  *
- * Return: 0, or -ENOMEM if @to could not take the chunk (nothing changed).
+ * Return: 0, -ENOMEM if @to could not take the chunk, or -EBUSY if the
+ * chunk's pages are in use (pinned by I/O, a read or fault in progress);
+ * then nothing changed but that the chunk was unmapped.
  */
 int mpcg_chunk_move(struct mpcg_region *r, unsigned long ci,
 		    struct mpcg_chunk *chunk, struct mpcg_member *to)
@@ -872,21 +970,43 @@ int mpcg_chunk_move(struct mpcg_region *r, unsigned long ci,
 	old = rcu_dereference_protected(chunk->pages,
 					lockdep_is_held(&r->reassess_lock) &&
 					lockdep_is_held(&r->chunk_sem));
+	from = mpcg_member_at(r, chunk->payer);
 	mpcg_lock_range(old, 0, n);
 	unmap_mapping_range(inode->i_mapping, (loff_t)ci << r->chunk_shift,
 			    mpcg_chunk_size(r), 0);
+	/*
+	 * As page migration does: a page that is still mapped, or has a
+	 * reference beyond the region's own (a GUP pin or get of I/O that
+	 * may still write into it, a read() or fault in progress), may be
+	 * written or read through it after the copy.  The chunk stays where
+	 * it is, and is tried again later.
+	 */
+	for (i = 0; i < n; i++) {
+		struct page *page = mpcg_pages_nth(old, i);
+
+		if (page_mapped(page) || page_count(page) != 1)
+			break;
+	}
+	if (i < n) {
+		int refs = page_count(mpcg_pages_nth(old, i));
+
+		mpcg_unlock_range(old, 0, n);
+		mpcg_pages_release(r, new, false);
+		trace_mpcg_chunk_pinned(mpcg_region_dev(r), inode->i_ino, ci,
+					from->cgroup_id, to->cgroup_id,
+					mpcg_chunk_size(r), refs);
+		return -EBUSY;
+	}
 	for (i = 0; i < n; i++) {
 		struct page *page = mpcg_pages_nth(new, i);
 
 		copy_highpage(page, mpcg_pages_nth(old, i));
-		set_page_private(page, (unsigned long)chunk);
-		WRITE_ONCE(page->mapping, inode->i_mapping);
 	}
+	mpcg_pages_set_owner(new, n, chunk, inode->i_mapping);
 	mpcg_pages_set_index(new, n, ci << chunk_order(r));
 	rcu_assign_pointer(chunk->pages, new);
 	mpcg_pages_release(r, old, true);
 
-	from = r->members[chunk->payer];
 	WRITE_ONCE(chunk->payer, to->slot);
 	mpcg_paid_add(from, -1);
 	mpcg_paid_add(to, 1);
@@ -900,31 +1020,54 @@ int mpcg_chunk_move(struct mpcg_region *r, unsigned long ci,
 /**
  * mpcg_chunks_forget - clear members' marks in every chunk of a region
  * @r: the region
- * @slots: mask of the member slots to forget
+ * @slots: bitmap of the member slots to forget
+ * @nbits: its length
  *
- * Clears their touch bits (and their touched counts) and their
- * first-toucher marks, so that the members can be freed and their slots
- * reused.  Used for members that left and pay for no chunk.
+ * Takes them out of every chunk's touch set (and their touched counts) and
+ * clears their first-toucher marks, so that the members can be freed and
+ * their slots reused.  Used for members that left and pay for no chunk.
  *
  * Context: called with mpcg_index_lock held (the members stay as they are)
- * and region->chunk_sem held (the chunks stay resident); does not sleep.
+ * and region->chunk_sem held (the chunks stay resident); takes
+ * region->tset_lock; may sleep (allocates touch sets).
+ *
+ * Return: 0, or -ENOMEM if a chunk's set could not be replaced: then the
+ * members must not be freed (some chunk still names them).
  */
-void mpcg_chunks_forget(struct mpcg_region *r, u64 slots)
+int mpcg_chunks_forget(struct mpcg_region *r, const unsigned long *slots,
+		       unsigned int nbits)
 {
 	struct mpcg_chunk *c;
 	unsigned long ci;
-	unsigned int m;
+	int err = 0;
 
 	lockdep_assert_held(&mpcg_index_lock);
 	lockdep_assert_held(&r->chunk_sem);
+	mutex_lock(&r->tset_lock);
 	xa_for_each(&r->chunks, ci, c) {
-		unsigned long bits = READ_ONCE(c->touched) & slots;
+		struct mpcg_tset *ts;
+		unsigned int n, m, first = READ_ONCE(c->first);
+		const unsigned long *bits;
 
-		for_each_set_bit(m, &bits, MPCG_MAX_MEMBERS) {
-			clear_bit(m, &c->touched);
-			atomic_long_dec(&r->members[m]->nr_touched);
+		if (first < nbits && test_bit(first, slots))
+			WRITE_ONCE(c->first, MPCG_NO_SLOT);
+		ts = rcu_dereference_protected(c->ts,
+					       lockdep_is_held(&r->tset_lock));
+		if (!ts)
+			continue;
+		bits = mpcg_tset_bits(ts, &n);
+		/* The counts only once the set is replaced: keep it meanwhile. */
+		mpcg_tset_hold(r, ts);
+		if (mpcg_tset_remove(r, &c->ts, slots, nbits)) {
+			mpcg_tset_release(r, ts);
+			err = -ENOMEM;
+			break;
 		}
-		if (c->first != MPCG_NO_SLOT && (slots & BIT_ULL(c->first)))
-			c->first = MPCG_NO_SLOT;
+		for_each_set_bit(m, bits, min(n, nbits))
+			if (test_bit(m, slots))
+				atomic_long_dec(&mpcg_member_at(r, m)->nr_touched);
+		mpcg_tset_release(r, ts);
 	}
+	mutex_unlock(&r->tset_lock);
+	return err;
 }

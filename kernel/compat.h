@@ -17,6 +17,8 @@
 
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/sched.h>
 #include <linux/splice.h>
 #include <linux/version.h>
 
@@ -117,6 +119,56 @@ static inline void mpcg_vm_flags_set(struct vm_area_struct *vma,
  * tmpfs's grows.  There, a fault maps only its own page.
  */
 #define MPCG_MAP_WHOLE_CHUNK	(!MPCG_SINCE(6, 7))
+
+/*
+ * Per-task RSS counters (SPLIT_RSS_COUNTING, until 6.2 made the mm's
+ * counters per-CPU): pages mapped on a task's behalf are counted in the
+ * task and reach the mm only every 64 faults, so one fault that maps a
+ * whole chunk (512 pages of a 2 MiB chunk) left VmRSS and the OOM killer's
+ * rss short.  Flush the current task's counts into its mm, as the kernel's
+ * sync_mm_rss() (not exported) does.
+ */
+static inline void mpcg_sync_rss(struct mm_struct *mm)
+{
+#if !MPCG_SINCE(6, 2) && defined(SPLIT_RSS_COUNTING)
+	int i;
+
+	if (current->mm != mm)
+		return;
+	for (i = 0; i < NR_MM_COUNTERS; i++) {
+		if (current->rss_stat.count[i]) {
+			atomic_long_add(current->rss_stat.count[i],
+					&mm->rss_stat.count[i]);
+			current->rss_stat.count[i] = 0;
+		}
+	}
+	current->rss_stat.events = 0;
+#endif
+}
+
+/* 6.11: kvrealloc() lost its old-size argument. */
+static inline void *mpcg_kvrealloc(void *p, size_t oldsize, size_t newsize,
+				   gfp_t gfp)
+{
+#if MPCG_SINCE(6, 11)
+	return kvrealloc(p, newsize, gfp);
+#else
+	return kvrealloc(p, oldsize, newsize, gfp);
+#endif
+}
+
+/*
+ * Write notification, ->page_mkwrite(): the core maps the pages of a
+ * shared writable mapping read-only, and the first write to each comes to
+ * the handler, which updates mtime and ctime, also for a page that a read
+ * mapped.  6.5 made GUP refuse long-term writable pins (io_uring's fixed
+ * buffers, RDMA memory registration, VFIO) of mappings that need it, as
+ * disk file systems' do, where tmpfs's (which has no handler) are pinned.
+ * From there mpcg has none either, and the times are those the core sets
+ * when a write fault maps a page (as on tmpfs; a fault maps one page
+ * there, see MPCG_MAP_WHOLE_CHUNK).
+ */
+#define MPCG_WRITE_NOTIFY	(!MPCG_SINCE(6, 5))
 
 /*
  * O_DIRECT: tmpfs accepts it from 6.6 on (it sets FMODE_CAN_ODIRECT in

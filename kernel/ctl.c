@@ -35,10 +35,14 @@
  * uapi header.  Check both here, so that a field added in the wrong place
  * or a size forgotten in the header fails the build.
  */
-static_assert(sizeof(struct mpcg_region_stat) == MPCG_REGION_STAT_SIZE_VER1);
+static_assert(sizeof(struct mpcg_region_stat) == MPCG_REGION_STAT_SIZE_VER2);
 static_assert(offsetof(struct mpcg_region_stat, nr_member_entries) ==
 	      MPCG_REGION_STAT_SIZE_VER0);
-static_assert(sizeof(struct mpcg_member_info) == MPCG_MEMBER_INFO_SIZE_VER0);
+static_assert(offsetof(struct mpcg_region_stat, pinned_bytes) ==
+	      MPCG_REGION_STAT_SIZE_VER1);
+static_assert(sizeof(struct mpcg_member_info) == MPCG_MEMBER_INFO_SIZE_VER1);
+static_assert(offsetof(struct mpcg_member_info, pinned_bytes) ==
+	      MPCG_MEMBER_INFO_SIZE_VER0);
 static_assert(sizeof(struct mpcg_attachment_info) ==
 	      MPCG_ATTACHMENT_INFO_SIZE_VER0);
 static_assert(sizeof(struct mpcg_chunk_info) == MPCG_CHUNK_INFO_SIZE_VER0);
@@ -199,22 +203,19 @@ static long mpcg_ioc_features(bool ctl, void __user *arg)
 	if (MPCG_CAN_ODIRECT)
 		f.features |= MPCG_FEATURE_ODIRECT;
 	f.policies = BIT_ULL(MPCG_NR_POLICIES) - 1;
-	f.member_flags = MPCG_MEMBER_OWNER | MPCG_MEMBER_DEPARTED;
+	f.member_flags = MPCG_MEMBER_OWNER | MPCG_MEMBER_DEPARTED |
+			 MPCG_MEMBER_HIGH;
 	f.attach_kinds = BIT(MPCG_ATTACH_FILE) | BIT(MPCG_ATTACH_MAP);
 	memcpy(f.sizes, mpcg_struct_sizes, sizeof(mpcg_struct_sizes));
 	return mpcg_put_sized(arg, usize, &f, sizeof(f));
-}
-
-static unsigned int mpcg_nr_members(struct mpcg_region *r)
-{
-	return hweight64(READ_ONCE(r->active));
 }
 
 static void mpcg_fill_stat(struct mpcg_region *r, struct mpcg_region_stat *st)
 {
 	struct inode *inode = mpcg_region_inode(r);
 	u64 chunk = mpcg_chunk_size(r);
-	unsigned int i;
+	struct mpcg_member *m;
+	unsigned long i;
 
 	st->dev = mpcg_region_dev(r);
 	st->ino = inode->i_ino;
@@ -224,16 +225,17 @@ static void mpcg_fill_stat(struct mpcg_region *r, struct mpcg_region_stat *st)
 	st->policy = READ_ONCE(r->policy);
 	st->state = READ_ONCE(r->state);
 	spin_lock(&r->lock);
-	st->nr_members = mpcg_nr_members(r);
+	st->nr_members = r->nr_active;
 	st->nr_attachments = r->nr_attachments;
 	st->owner_cgroup_id = r->owner->cgroup_id;
-	for (i = 0; i < MPCG_MAX_MEMBERS; i++)
-		st->nr_member_entries += !!r->members[i];
+	xa_for_each(&r->members, i, m)
+		st->nr_member_entries++;
 	spin_unlock(&r->lock);
 	st->reassessments = READ_ONCE(r->reassessments);
 	st->chunks_moved = READ_ONCE(r->chunks_moved);
 	st->bytes_moved = st->chunks_moved * chunk;
 	st->shortfall_bytes = (u64)READ_ONCE(r->shortfall) * chunk;
+	st->pinned_bytes = (u64)READ_ONCE(r->pinned) * chunk;
 }
 
 static long mpcg_ioc_stat(struct mpcg_region *r, void __user *arg)
@@ -266,6 +268,8 @@ static void mpcg_fill_member(struct mpcg_region *r, struct mpcg_member *m,
 	e->flags = m->flags & MPCG_MEMBER_OWNER;
 	if (!m->nr_attach)
 		e->flags |= MPCG_MEMBER_DEPARTED;
+	if (READ_ONCE(m->high))
+		e->flags |= MPCG_MEMBER_HIGH;
 	e->nr_attachments = m->nr_attach;
 	e->id = m->slot;
 	e->touched_bytes = atomic_long_read(&m->nr_touched) * chunk;
@@ -273,29 +277,42 @@ static void mpcg_fill_member(struct mpcg_region *r, struct mpcg_member *m,
 	e->paid_bytes = atomic_long_read(&m->nr_paid) * chunk;
 	e->shortfall_bytes = (u64)READ_ONCE(m->shortfall) * chunk;
 	e->peak_paid_bytes = (u64)READ_ONCE(m->peak_paid) * chunk;
+	e->pinned_bytes = (u64)READ_ONCE(m->pinned) * chunk;
 }
 
 static long mpcg_ioc_members(struct mpcg_region *r, void __user *arg)
 {
 	struct mpcg_member_info *buf;
 	struct mpcg_table_req t;
-	unsigned int i;
-	u32 n = 0;
+	struct mpcg_member *m;
+	unsigned long i;
+	u32 n, cap;
 	int err;
 
 	err = mpcg_get_table(&t, arg, sizeof(*buf), MPCG_MEMBER_INFO_SIZE_VER0);
 	if (err)
 		return err;
-	buf = kcalloc(MPCG_MAX_MEMBERS, sizeof(*buf), GFP_KERNEL);
-	if (!buf)
-		return -ENOMEM;
-	spin_lock(&r->lock);
-	for (i = 0; i < MPCG_MAX_MEMBERS; i++)
-		if (r->members[i])
-			mpcg_fill_member(r, r->members[i], &buf[n++]);
-	spin_unlock(&r->lock);
+	for (;;) {
+		spin_lock(&r->lock);
+		cap = 8;
+		xa_for_each(&r->members, i, m)
+			cap++;
+		spin_unlock(&r->lock);
+		buf = kvcalloc(cap, sizeof(*buf), GFP_KERNEL | __GFP_NOWARN);
+		if (!buf)
+			return -ENOMEM;
+		n = 0;
+		spin_lock(&r->lock);
+		xa_for_each(&r->members, i, m)
+			if (n++ < cap)
+				mpcg_fill_member(r, m, &buf[n - 1]);
+		spin_unlock(&r->lock);
+		if (n <= cap)
+			break;
+		kvfree(buf);	/* it grew meanwhile: again */
+	}
 	err = mpcg_put_table(&t, buf, n);
-	kfree(buf);
+	kvfree(buf);
 	return err;
 }
 
@@ -368,27 +385,19 @@ static u64 mpcg_slot_cgroup(struct mpcg_region *r, unsigned int slot)
 	struct mpcg_member *m;
 
 	lockdep_assert_held(&mpcg_index_lock);
-	if (slot >= MPCG_MAX_MEMBERS)
-		return 0;
-	m = READ_ONCE(r->members[slot]);
+	m = mpcg_member_at(r, slot);
 	return m ? m->cgroup_id : 0;
 }
 
-/* The slot of the member for @cgroup_id, or -ENOENT. */
+/* The slot of @r's member for @cgroup_id, or -ENOENT; mpcg_index_lock held. */
 static int mpcg_member_slot(struct mpcg_region *r, u64 cgroup_id)
 {
-	unsigned int i;
-	int slot = -ENOENT;
+	struct mpcg_member *m;
 
-	spin_lock(&r->lock);
-	for (i = 0; i < MPCG_MAX_MEMBERS; i++) {
-		if (r->members[i] && r->members[i]->cgroup_id == cgroup_id) {
-			slot = i;
-			break;
-		}
-	}
-	spin_unlock(&r->lock);
-	return slot;
+	hlist_for_each_entry(m, mpcg_index_bucket(cgroup_id), index_node)
+		if (m->region == r && m->cgroup_id == cgroup_id)
+			return m->slot;
+	return -ENOENT;
 }
 
 static long mpcg_ioc_chunks(struct mpcg_region *r, void __user *arg)
@@ -411,11 +420,6 @@ static long mpcg_ioc_chunks(struct mpcg_region *r, void __user *arg)
 			     MPCG_CHUNK_INFO_SIZE_VER0);
 	if (err)
 		return err;
-	if (q.cgroup_id) {
-		slot = mpcg_member_slot(r, q.cgroup_id);
-		if (slot < 0)
-			return slot;
-	}
 	for (;;) {
 		cap = min_t(u64, (u64)atomic_long_read(&r->nr_chunks) + 64,
 			    (u64)t.hdr.count + 1);
@@ -425,11 +429,17 @@ static long mpcg_ioc_chunks(struct mpcg_region *r, void __user *arg)
 		n = 0;
 		/* Members are freed under it: they stay while we name them. */
 		mutex_lock(&mpcg_index_lock);
+		if (q.cgroup_id) {
+			slot = mpcg_member_slot(r, q.cgroup_id);
+			if (slot < 0) {
+				mutex_unlock(&mpcg_index_lock);
+				kvfree(buf);
+				return slot;
+			}
+		}
 		down_read(&r->chunk_sem);
 		xa_for_each(&r->chunks, ci, c) {
-			unsigned long touched = READ_ONCE(c->touched);
-
-			if (slot >= 0 && !test_bit(slot, &touched))
+			if (slot >= 0 && !mpcg_chunk_touched_by(c, slot))
 				continue;
 			if (n < cap) {
 				struct mpcg_chunk_info *e = &buf[n];
@@ -439,7 +449,7 @@ static long mpcg_ioc_chunks(struct mpcg_region *r, void __user *arg)
 					mpcg_slot_cgroup(r, READ_ONCE(c->payer));
 				e->first_cgroup_id =
 					mpcg_slot_cgroup(r, READ_ONCE(c->first));
-				e->nr_touchers = hweight_long(touched);
+				e->nr_touchers = mpcg_chunk_nr_touchers(c);
 			}
 			n++;
 		}

@@ -47,6 +47,35 @@ static vm_fault_t mpcg_fault(struct vm_fault *vmf)
 	return VM_FAULT_LOCKED;
 }
 
+/*
+ * A write to a page of a shared mapping that is mapped read-only, where
+ * the kernel has write notification (MPCG_WRITE_NOTIFY): the core maps the
+ * pages of a shared writable mapping read-only first, and the first write
+ * through the mapping to each page comes here, a read or not before it.
+ * It updates mtime and ctime, as write() does (without a handler, as on
+ * tmpfs, the core updates them only when a write fault maps the page).
+ * The page is returned locked if it is still the file's (as mpcg_fault()
+ * checks it); otherwise the fault is retried and finds the chunk's new
+ * page or none.
+ */
+static vm_fault_t mpcg_page_mkwrite(struct vm_fault *vmf)
+{
+	struct inode *inode = file_inode(vmf->vma->vm_file);
+	struct page *page = vmf->page;
+	vm_fault_t ret = VM_FAULT_LOCKED;
+
+	sb_start_pagefault(inode->i_sb);
+	file_update_time(vmf->vma->vm_file);
+	lock_page(page);
+	if (!page_private(page) ||
+	    page->index >= DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE)) {
+		unlock_page(page);
+		ret = VM_FAULT_NOPAGE;
+	}
+	sb_end_pagefault(inode->i_sb);
+	return ret;
+}
+
 /* A copy of a mapping (fork, split, mremap): same member. */
 static void mpcg_vm_open(struct vm_area_struct *vma)
 {
@@ -68,6 +97,7 @@ static const struct vm_operations_struct mpcg_vm_ops = {
 	.open = mpcg_vm_open,
 	.close = mpcg_vm_close,
 	.fault = mpcg_fault,
+	.page_mkwrite = MPCG_WRITE_NOTIFY ? mpcg_page_mkwrite : NULL,
 };
 
 static int mpcg_mmap(struct file *file, struct vm_area_struct *vma)
@@ -356,6 +386,11 @@ static int mpcg_getattr(struct mpcg_idmap *idmap,
 	/* st_blocks counts resident chunks, in 512-byte units. */
 	stat->blocks = (u64)atomic_long_read(&r->nr_chunks) <<
 		       (r->chunk_shift - 9);
+	/*
+	 * The unit of allocation, and so of SEEK_HOLE and SEEK_DATA, which
+	 * programs that look for holes take st_blksize to be.
+	 */
+	stat->blksize = mpcg_chunk_size(r);
 	return 0;
 }
 

@@ -13,6 +13,7 @@
  */
 #include <linux/fs.h>
 #include <linux/pagemap.h>
+#include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -79,6 +80,8 @@ struct inode *mpcg_get_inode(struct super_block *sb, const struct inode *dir,
 	}
 
 	inode->i_ino = get_next_ino();
+	/* With the number, what tells its file handles from others' (super.c). */
+	inode->i_generation = get_random_u32();
 	/* From here on, evicting the inode gives its count back. */
 	inode_init_owner(MPCG_NOP_IDMAP, inode, dir, mode);
 	mpcg_inode_set_atime(inode, mpcg_inode_touch(inode, NULL));

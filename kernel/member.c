@@ -18,11 +18,18 @@
  * mpcg_detach() say so, and their caller (region.c) marks it.  This file
  * calls no other part of the module.
  *
+ * A region has as many member slots as it needs (region->members is an
+ * allocating xarray, which hands out the lowest free slot), so any number
+ * of memory cgroups can use it; a member costs its struct and a bit in the
+ * touch sets of the chunks it touched (tset.c).
+ *
  * Locking: mpcg_index_lock (a mutex) protects the global list and hash and
  * is held to create or free a member; region->lock (a spinlock) protects
- * the member slots, the active mask, the attachment list and nr_attach.
+ * the count of active members, the attachment list and nr_attach, and is
+ * held too to free a member.
  * See kernel/mpcg.h for the order.
  */
+#include <linux/bitmap.h>
 #include <linux/cgroup.h>
 #include <linux/hash.h>
 #include <linux/memcontrol.h>
@@ -76,34 +83,36 @@ static struct mem_cgroup *mpcg_current_memcg(void)
 	return get_mem_cgroup_from_mm(current->mm);
 }
 
-/* Find the member for @memcg.  Called with region->lock held. */
+/*
+ * Find the member for @memcg: the index chain of its cgroup id, which has
+ * one entry per region the cgroup is in, costs less than the region's
+ * members.  Called with mpcg_index_lock held.
+ */
 static struct mpcg_member *mpcg_member_find(struct mpcg_region *r,
 					    struct mem_cgroup *memcg)
 {
-	unsigned int i;
+	u64 id = cgroup_id(memcg->css.cgroup);
+	struct mpcg_member *m;
 
-	lockdep_assert_held(&r->lock);
-	for (i = 0; i < MPCG_MAX_MEMBERS; i++)
-		if (r->members[i] && r->members[i]->memcg == memcg)
-			return r->members[i];
+	hlist_for_each_entry(m, mpcg_index_bucket(id), index_node)
+		if (m->region == r && m->memcg == memcg)
+			return m;
 	return NULL;
 }
 
 /*
  * Find or create the member for @memcg (whose reference the caller keeps).
- * Called with mpcg_index_lock held.  Returns ERR_PTR(-EUSERS) when all
- * MPCG_MAX_MEMBERS slots are taken.
+ * Called with mpcg_index_lock held.
  */
 static struct mpcg_member *mpcg_member_get(struct mpcg_region *r,
 					   struct mem_cgroup *memcg)
 {
 	struct mpcg_member *m;
-	unsigned int slot;
+	u32 slot;
+	int err;
 
 	lockdep_assert_held(&mpcg_index_lock);
-	spin_lock(&r->lock);
 	m = mpcg_member_find(r, memcg);
-	spin_unlock(&r->lock);
 	if (m)
 		return m;
 
@@ -116,20 +125,14 @@ static struct mpcg_member *mpcg_member_get(struct mpcg_region *r,
 	m->cgroup_id = cgroup_id(memcg->css.cgroup);
 	atomic_long_set(&m->nr_touched, 0);
 	atomic_long_set(&m->nr_paid, 0);
-
-	spin_lock(&r->lock);
-	for (slot = 0; slot < MPCG_MAX_MEMBERS; slot++)
-		if (!r->members[slot])
-			break;
-	if (slot == MPCG_MAX_MEMBERS) {
-		spin_unlock(&r->lock);
+	/* Stored with its fields set: lockless readers may find it now. */
+	err = xa_alloc(&r->members, &slot, m, xa_limit_31b, GFP_KERNEL);
+	if (err) {
 		css_put(&memcg->css);
 		kfree(m);
-		return ERR_PTR(-EUSERS);
+		return ERR_PTR(err == -EBUSY ? -ENOSPC : err);
 	}
 	m->slot = slot;
-	r->members[slot] = m;
-	spin_unlock(&r->lock);
 	hlist_add_head(&m->index_node, mpcg_index_bucket(m->cgroup_id));
 	mpcg_objects_add(MPCG_OBJ_MEMBERS, 1);
 	return m;
@@ -150,7 +153,7 @@ void mpcg_member_free_unused(struct mpcg_region *r, struct mpcg_member *m)
 	lockdep_assert_held(&mpcg_index_lock);
 	lockdep_assert_held(&r->chunk_sem);
 	spin_lock(&r->lock);
-	r->members[m->slot] = NULL;
+	xa_erase(&r->members, m->slot);
 	spin_unlock(&r->lock);
 	hlist_del(&m->index_node);
 	css_put(&m->memcg->css);
@@ -171,7 +174,7 @@ void mpcg_member_free_unused(struct mpcg_region *r, struct mpcg_member *m)
  * Context: called with mpcg_index_lock held; takes region->lock; may sleep
  * (allocates the member).
  *
- * Return: 0, or -ENOMEM / -EUSERS.
+ * Return: 0 or -ENOMEM.
  */
 int mpcg_set_owner(struct mpcg_region *r, struct mem_cgroup *memcg)
 {
@@ -199,6 +202,7 @@ int mpcg_set_owner(struct mpcg_region *r, struct mem_cgroup *memcg)
 void mpcg_members_init(struct mpcg_region *r)
 {
 	spin_lock_init(&r->lock);
+	xa_init_flags(&r->members, XA_FLAGS_ALLOC);
 	INIT_LIST_HEAD(&r->attachments);
 }
 
@@ -212,18 +216,15 @@ void mpcg_members_init(struct mpcg_region *r)
  */
 void mpcg_members_destroy(struct mpcg_region *r)
 {
-	unsigned int i;
+	struct mpcg_member *m;
+	unsigned long i;
 
 	mutex_lock(&mpcg_index_lock);
-	for (i = 0; i < MPCG_MAX_MEMBERS; i++) {
-		struct mpcg_member *m = r->members[i];
-
-		if (!m)
-			continue;
+	xa_for_each(&r->members, i, m) {
 		WARN_ON_ONCE(m->nr_attach || atomic_long_read(&m->nr_paid) ||
 			     atomic_long_read(&m->nr_touched));
 		spin_lock(&r->lock);
-		r->members[i] = NULL;
+		xa_erase(&r->members, i);
 		spin_unlock(&r->lock);
 		hlist_del(&m->index_node);
 		css_put(&m->memcg->css);
@@ -232,34 +233,68 @@ void mpcg_members_destroy(struct mpcg_region *r)
 	}
 	r->owner = NULL;
 	mutex_unlock(&mpcg_index_lock);
+	xa_destroy(&r->members);
+}
+
+/**
+ * mpcg_members_nbits - how many slots a bitmap of a region's members needs
+ * @r: the region
+ *
+ * Context: called with mpcg_index_lock or region->lock held, so that no
+ * member is created (or, with region->lock, freed) meanwhile; does not
+ * sleep.
+ *
+ * Return: one past the highest slot in use (0 if none).
+ */
+unsigned int mpcg_members_nbits(struct mpcg_region *r)
+{
+	struct mpcg_member *m;
+	unsigned long i, n = 0;
+
+	xa_for_each(&r->members, i, m)
+		n = i + 1;
+	return n;
 }
 
 /**
  * mpcg_members_unused - the members a reassessment may free
  * @r: the region
+ * @nbits: set to the length of the bitmap returned
  *
  * Context: called with mpcg_index_lock held, which keeps a member without
  * attachments from being found (and so revived) by mpcg_attach(); takes
- * region->lock; does not sleep.
+ * region->lock; may sleep (allocates).
  *
- * Return: the mask of the slots of members that have no attachment, are
- * not the owner and pay for no chunk.
+ * Return: a bitmap (bitmap_free() it) of the slots of members that have no
+ * attachment, are not the owner and pay for no chunk, or NULL if there is
+ * none (or no memory for the bitmap: then none is freed this time).
  */
-u64 mpcg_members_unused(struct mpcg_region *r)
+unsigned long *mpcg_members_unused(struct mpcg_region *r, unsigned int *nbits)
 {
-	u64 unused = 0;
-	unsigned int m;
+	unsigned long *unused, i;
+	struct mpcg_member *mb;
+	bool any = false;
 
 	lockdep_assert_held(&mpcg_index_lock);
+	*nbits = mpcg_members_nbits(r);
+	if (!*nbits)
+		return NULL;
+	unused = bitmap_zalloc(*nbits, GFP_KERNEL | __GFP_NOWARN);
+	if (!unused)
+		return NULL;
 	spin_lock(&r->lock);
-	for (m = 0; m < MPCG_MAX_MEMBERS; m++) {
-		struct mpcg_member *mb = r->members[m];
-
-		if (mb && !mb->nr_attach && !(mb->flags & MPCG_MEMBER_OWNER) &&
-		    !atomic_long_read(&mb->nr_paid))
-			unused |= BIT_ULL(m);
+	xa_for_each(&r->members, i, mb) {
+		if (!mb->nr_attach && !(mb->flags & MPCG_MEMBER_OWNER) &&
+		    !atomic_long_read(&mb->nr_paid)) {
+			__set_bit(i, unused);
+			any = true;
+		}
 	}
 	spin_unlock(&r->lock);
+	if (!any) {
+		bitmap_free(unused);
+		return NULL;
+	}
 	return unused;
 }
 
@@ -276,8 +311,7 @@ u64 mpcg_members_unused(struct mpcg_region *r)
  * mpcg_index_lock; then region->lock.  With @member given, the allocation
  * cannot fail (vm_operations_struct.open cannot).
  *
- * Return: the attachment, or an ERR_PTR: -ENOMEM, or -EUSERS when the
- * region already has MPCG_MAX_MEMBERS members.
+ * Return: the attachment, or an ERR_PTR(-ENOMEM).
  */
 struct mpcg_attachment *mpcg_attach(struct mpcg_region *r, unsigned int kind,
 				    struct mpcg_member *member, bool *joined)
@@ -305,7 +339,9 @@ struct mpcg_attachment *mpcg_attach(struct mpcg_region *r, unsigned int kind,
 		/* Taken under the index lock: reassessment cannot free it. */
 		if (!IS_ERR(member)) {
 			spin_lock(&r->lock);
-			member->nr_attach++;
+			*joined = !member->nr_attach++;
+			if (*joined)
+				r->nr_active++;
 			spin_unlock(&r->lock);
 		}
 		mutex_unlock(&mpcg_index_lock);
@@ -318,14 +354,15 @@ struct mpcg_attachment *mpcg_attach(struct mpcg_region *r, unsigned int kind,
 		spin_lock(&r->lock);
 	} else {
 		spin_lock(&r->lock);
-		member->nr_attach++;
+		*joined = !member->nr_attach++;
+		if (*joined)
+			r->nr_active++;
 	}
 	a->member = member;
 	list_add_tail(&a->node, &r->attachments);
 	r->nr_attachments++;
 	mpcg_objects_add(MPCG_OBJ_ATTACHMENTS, 1);
-	*joined = !test_and_set_bit(member->slot, &r->active);
-	members = hweight_long(r->active);
+	members = r->nr_active;
 	spin_unlock(&r->lock);
 	/* @a holds the member: it cannot be freed. */
 	if (*joined)
@@ -361,8 +398,8 @@ bool mpcg_detach(struct mpcg_attachment *a)
 	mpcg_objects_add(MPCG_OBJ_ATTACHMENTS, -1);
 	left = --m->nr_attach == 0;
 	if (left)
-		clear_bit(m->slot, &r->active);
-	members = hweight_long(r->active);
+		r->nr_active--;
+	members = r->nr_active;
 	/* Once it has left, a reassessment may free @m: read it now. */
 	cgroup_id = m->cgroup_id;
 	slot = m->slot;

@@ -10,10 +10,15 @@
  *                            group.
  *   struct mpcg_chunk      - one per resident chunk, in region->chunks: its
  *                            pages, payer and touchers.
+ *   struct mpcg_tset       - a set of member slots that touched chunks,
+ *                            shared by the chunks with the same touchers
+ *                            (tset.c).
  *   struct mpcg_pages      - the pages backing one chunk (one or more
  *                            physically contiguous pieces).
  *   struct mpcg_member     - a memory cgroup that uses (or pays for) a
- *                            region, in one of the region's member slots.
+ *                            region, in one of the region's member slots
+ *                            (as many as it needs: region->members is an
+ *                            xarray).
  *   struct mpcg_attachment - an open file or a mapping, tied to a member.
  * Each kind is counted, module-wide, in mpcg_objects[] (stats.c).
  *
@@ -21,8 +26,8 @@
  * (file.c, inode.c, super.c, ctl.c) calls region.c for everything that can
  * change a region (and chunk.c or member.c directly only for lookups that
  * change nothing); region.c calls reassess.c, chunk.c and member.c;
- * reassess.c calls chunk.c and member.c; chunk.c calls member.c; member.c
- * calls none of them.  A lower layer reports what it changed (a bool, an
+ * reassess.c calls chunk.c and member.c; chunk.c calls member.c and
+ * tset.c; member.c and tset.c call none of them.  A lower layer reports what it changed (a bool, an
  * outcome) instead of calling up.
  *
  * Locking order (outermost first); a lock may only be taken while holding
@@ -40,6 +45,8 @@
  *   page lock               one page by faults, write() and first touches;
  *                           every page of a chunk by whoever removes,
  *                           zeroes or moves that chunk
+ *   region->tset_lock       the region's touch sets and every chunk's
+ *                           pointer to one (tset.c)
  *   mapping->i_mmap_rwsem   taken inside unmap_mapping_range()
  *   region->lock            spinlock: member slots, attachments, nr_attach
  *
@@ -51,11 +58,14 @@
  * that list (under the lock) before cancelling the work, after which
  * nothing can queue it again.
  *
- * Reading region->members[] without region->lock: a slot is written only
- * with both mpcg_index_lock and region->lock held (a member is created in
- * a free slot, or freed), so either lock alone gives a stable view of every
- * slot.  Without them, a slot may be read, and the member it points to
- * used, only where that member cannot be freed meanwhile.  A member is
+ * Reading region->members without region->lock: a member is stored in a
+ * free slot with mpcg_index_lock held and erased with both mpcg_index_lock
+ * and region->lock held, so that mpcg_index_lock gives a stable view of
+ * every slot, and region->lock one in which no member goes away (a member
+ * that is being created may appear).  Lookups (xa_load()) are safe
+ * under RCU; using the member found is what needs one of these locks.
+ * Without them, a slot may be read, and the member it points to used, only
+ * where that member cannot be freed meanwhile.  A member is
  * freed only by a reassessment (mpcg_free_departed(), under
  * region->reassess_lock, mpcg_index_lock and chunk_sem for read), once it
  * has no attachment, pays for no chunk, is not the owner, and after its
@@ -109,9 +119,6 @@
 #define MPCG_CHUNK_SHIFT_MAX	21	/* 2 MiB */
 #define MPCG_CHUNK_SHIFT_DEF	21
 
-/* Member slots of a region (not part of the ABI). */
-#define MPCG_MAX_MEMBERS	64
-
 /**
  * struct mpcg_sb_info - per-mount state
  * @chunk_shift: log2 of the chunk size, fixed for the mount's lifetime
@@ -149,13 +156,16 @@ struct mpcg_pages {
 	struct page *piece[];
 };
 
+struct mpcg_tset;
+
 /**
  * struct mpcg_chunk - one resident chunk of a region
  * @pages: its memory; replaced (with all pages locked) when it moves
- * @touched: bitmap of the member slots that touched it; bits are set with
- *           a page of the chunk locked, cleared by reassessment
+ * @ts: the member slots that touched it (NULL: none), a shared set
+ *      (tset.c); replaced with a page of the chunk locked (a touch) or by
+ *      reassessment, always under region->tset_lock
  * @payer: slot of the member its pages are charged to
- * @first: slot of its first toucher
+ * @first: slot of its first toucher, MPCG_NO_SLOT once that member is gone
  * @unused: made resident by a fallocate() still running, and neither
  *          faulted in nor written since; set before the chunk is published,
  *          cleared with a page of the chunk locked (or by that fallocate)
@@ -163,9 +173,9 @@ struct mpcg_pages {
  */
 struct mpcg_chunk {
 	struct mpcg_pages __rcu *pages;
-	unsigned long touched;
-	u8 payer;
-	u8 first;
+	struct mpcg_tset __rcu *ts;
+	u32 payer;
+	u32 first;
 	u8 unused;
 	struct rcu_head rcu;
 };
@@ -175,7 +185,7 @@ struct mpcg_chunk {
  * @region: the region
  * @memcg: the memory cgroup; a css reference is held while this exists
  * @cgroup_id: cgroup_id() of @memcg's cgroup, as user space sees it
- * @slot: index in region->members and bit in chunk->touched
+ * @slot: index in region->members and bit in the chunks' touch sets
  * @flags: MPCG_MEMBER_OWNER
  * @nr_attach: attachments (region->lock)
  * @nr_touched: resident chunks whose @slot bit is set
@@ -183,6 +193,10 @@ struct mpcg_chunk {
  * @peak_paid: highest @nr_paid seen
  * @fair: fair share in bytes, as of the last reassessment
  * @shortfall: chunks it should pay but could not take, last reassessment
+ * @pinned: chunks it should pay but that could not move because their
+ *          pages were in use (pinned by I/O, busy), last reassessment
+ * @high: its memory.high (or an ancestor's) kept chunks from moving to it
+ *        in the last reassessment (counted in @shortfall)
  * @index_node: in the global index by cgroup id (mpcg_index_lock)
  *
  * A member is freed by reassessment once it has no attachment, pays for
@@ -200,6 +214,8 @@ struct mpcg_member {
 	unsigned long peak_paid;
 	u64 fair;
 	unsigned long shortfall;
+	unsigned long pinned;
+	bool high;
 	struct hlist_node index_node;
 };
 
@@ -229,10 +245,16 @@ struct mpcg_attachment {
  * @chunk_sem: read for allocating or moving a chunk, write for removing
  * @nr_chunks: number of resident chunks
  * @chunk_shift: log2 of the chunk size (copied from the mount)
- * @lock: protects @members, @active, @attachments, @nr_attachments and
- *        every member's nr_attach
- * @members: member slots (read without @lock: see the top of this file)
- * @active: slots of members with at least one attachment
+ * @lock: protects @nr_active, @attachments, @nr_attachments and every
+ *        member's nr_attach; held to erase a member
+ * @members: member slot -> struct mpcg_member (an allocating xarray: as
+ *           many slots as members, the lowest free one first; read without
+ *           @lock: see the top of this file)
+ * @nr_active: members with at least one attachment
+ * @tset_lock: the touch sets (tset.c)
+ * @tset_hash: the region's touch sets, by content
+ * @tset_hash_bits: log2 of @tset_hash's size
+ * @nr_tsets: touch sets in @tset_hash
  * @owner: the owner's member (never freed while the region exists)
  * @attachments: all attachments
  * @nr_attachments: their number
@@ -245,6 +267,8 @@ struct mpcg_attachment {
  * @reassessments: completed reassessments
  * @chunks_moved: chunks moved between memory cgroups
  * @shortfall: chunks that could not be moved to their payer, last time
+ * @pinned: chunks that could not be moved because their pages were in
+ *          use, last time
  * @node: in the global list of regions (mpcg_index_lock)
  */
 struct mpcg_region {
@@ -256,11 +280,16 @@ struct mpcg_region {
 	unsigned int chunk_shift;
 
 	spinlock_t lock;	/* member slots and attachments */
-	struct mpcg_member *members[MPCG_MAX_MEMBERS];
-	unsigned long active;
+	struct xarray members;
+	unsigned int nr_active;
 	struct mpcg_member *owner;
 	struct list_head attachments;
 	unsigned int nr_attachments;
+
+	struct mutex tset_lock;	/* touch sets */
+	struct hlist_head *tset_hash;
+	unsigned int tset_hash_bits;
+	unsigned int nr_tsets;
 
 	unsigned int policy;
 	unsigned int state;
@@ -271,6 +300,7 @@ struct mpcg_region {
 	u64 reassessments;
 	u64 chunks_moved;
 	unsigned long shortfall;
+	unsigned long pinned;
 	struct list_head node;
 };
 
@@ -338,7 +368,14 @@ static inline u64 mpcg_chunk_size(const struct mpcg_region *r)
 }
 
 /* chunk->first of a chunk whose first toucher was freed. */
-#define MPCG_NO_SLOT	0xff
+#define MPCG_NO_SLOT	U32_MAX
+
+/* The member in @slot, or NULL (RCU-safe; see the rules above for using it). */
+static inline struct mpcg_member *mpcg_member_at(struct mpcg_region *r,
+						 unsigned int slot)
+{
+	return slot == MPCG_NO_SLOT ? NULL : xa_load(&r->members, slot);
+}
 
 /* Flags for mpcg_get_page(). */
 #define MPCG_GP_CREATE	0x1	/* allocate the chunk if it is not resident */
@@ -409,7 +446,25 @@ void mpcg_map_chunk(struct mpcg_region *r, struct vm_area_struct *vma,
 		    struct page *page);
 int mpcg_chunk_move(struct mpcg_region *r, unsigned long ci,
 		    struct mpcg_chunk *chunk, struct mpcg_member *to);
-void mpcg_chunks_forget(struct mpcg_region *r, u64 slots);
+int mpcg_chunks_forget(struct mpcg_region *r, const unsigned long *slots,
+		       unsigned int nbits);
+bool mpcg_chunk_touched_by(struct mpcg_chunk *c, unsigned int slot);
+unsigned int mpcg_chunk_nr_touchers(struct mpcg_chunk *c);
+
+/* tset.c: touch sets */
+bool mpcg_tset_has(const struct mpcg_tset *ts, unsigned int slot);
+unsigned int mpcg_tset_weight(const struct mpcg_tset *ts);
+const unsigned long *mpcg_tset_bits(const struct mpcg_tset *ts,
+				    unsigned int *nbits);
+void mpcg_tsets_init(struct mpcg_region *r);
+void mpcg_tsets_destroy(struct mpcg_region *r);
+int mpcg_tset_add(struct mpcg_region *r, struct mpcg_tset __rcu **tsp,
+		  unsigned int slot);
+int mpcg_tset_remove(struct mpcg_region *r, struct mpcg_tset __rcu **tsp,
+		     const unsigned long *doomed, unsigned int nbits);
+void mpcg_tset_clear(struct mpcg_region *r, struct mpcg_tset __rcu **tsp);
+void mpcg_tset_hold(struct mpcg_region *r, struct mpcg_tset *ts);
+void mpcg_tset_release(struct mpcg_region *r, struct mpcg_tset *ts);
 
 /* member.c: members, attachments and the global index */
 extern struct mutex mpcg_index_lock;
@@ -418,7 +473,9 @@ void mpcg_members_destroy(struct mpcg_region *r);
 struct mpcg_attachment *mpcg_attach(struct mpcg_region *r, unsigned int kind,
 				    struct mpcg_member *member, bool *joined);
 bool mpcg_detach(struct mpcg_attachment *a);
-u64 mpcg_members_unused(struct mpcg_region *r);
+unsigned long *mpcg_members_unused(struct mpcg_region *r,
+				   unsigned int *nbits);
+unsigned int mpcg_members_nbits(struct mpcg_region *r);
 void mpcg_member_free_unused(struct mpcg_region *r, struct mpcg_member *m);
 int mpcg_set_owner(struct mpcg_region *r, struct mem_cgroup *memcg);
 void mpcg_paid_add(struct mpcg_member *m, long nr);

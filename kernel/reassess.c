@@ -9,8 +9,11 @@
  * nothing here calls region.c.  The steps, one function each:
  *
  *  1. Types (mpcg_plan_types()).  Every resident chunk gets its set of
- *     sharers from the policy (a bitmask of member slots).  Chunks with the
- *     same sharers form a type.
+ *     sharers from the policy (a bitmap of member slots; under the
+ *     proportional policy its touch set, tset.c, less the members that
+ *     left).  Chunks with the same sharers form a type; a region has as
+ *     many types as it has different sets of sharers, at most one per
+ *     chunk.
  *  2. Targets (mpcg_plan_targets()).  A member's fair share is the sum over
  *     types it is in of n(type) / |sharers(type)| chunks.  Its target is
  *     that number rounded down or up (lo, hi): then |paid - fair| < one
@@ -28,10 +31,14 @@
  *  4. Moves (mpcg_plan_moves(), mpcg_plan_record()).  A second walk over
  *     the chunks moves those the plan routes over a move edge: new pages
  *     charged to the new payer (never OOM-killing it), copy, free the old
- *     ones.  A payer whose limit refuses a chunk leaves it where it is; the
- *     chunk counts as that member's shortfall and the region stays
- *     pending, retried later with exponential backoff.  Every member's fair
- *     share and shortfall are recorded.
+ *     ones.  A chunk stays where it is, and the region stays pending
+ *     (retried later with exponential backoff), when the new payer's limit
+ *     refuses it, when taking it would put the new payer (or an ancestor)
+ *     above its memory.high (both count as that member's shortfall; the
+ *     second also flags it), or when its pages are in use: pinned by I/O,
+ *     a read or fault in progress (counted as pinned, for the member that
+ *     should have got it).  Every member's fair share, shortfall and
+ *     pinned chunks are recorded.
  *  5. Clean-up (mpcg_free_departed()).  Members that have left and pay for
  *     nothing are freed (their marks in the chunks cleared first), dropping
  *     their memory cgroup reference.
@@ -39,16 +46,25 @@
  * The region ends assessed (mpcg_plan_end()) only if nothing changed
  * meanwhile, every planned move succeeded and every chunk had a plan.
  *
+ * The plan is sized by the region: as many member slots as the region has
+ * when it starts (members that come later are not in it), as many types
+ * as it finds.  Without the memory for it, a reassessment fails with
+ * ENOMEM and is retried.
+ *
  * Locking: region->reassess_lock is held throughout (by region.c);
  * chunk_sem is held for read while the chunks are walked (steps 1 and 5)
- * and around each move (step 4); region->lock for snapshots of the member
- * slots; mpcg_index_lock in step 5.  Touches that happen meanwhile bump
+ * and around each move (step 4), region->tset_lock in step 1 (the chunks'
+ * touch sets); region->lock for snapshots of the member slots;
+ * mpcg_index_lock in step 5.  Touches that happen meanwhile bump
  * region->gen and leave the region pending.
  */
+#include <linux/bitmap.h>
 #include <linux/bitops.h>
+#include <linux/jhash.h>
 #include <linux/ktime.h>
 #include <linux/math64.h>
 #include <linux/memcontrol.h>
+#include <linux/page_counter.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 
@@ -62,90 +78,234 @@ const char *const mpcg_policy_names[MPCG_NR_POLICIES] = {
 	[MPCG_POLICY_OWNER] = "owner",
 };
 
-#define MPCG_MAX_TYPES		256
-#define MPCG_TYPE_HASH		512	/* 2 * MPCG_MAX_TYPES, a power of 2 */
-
-/* Who shares the cost of @c under @policy: a mask of member slots. */
-static u64 mpcg_sharers(unsigned int policy, const struct mpcg_chunk *c,
-			u64 active, unsigned int owner)
-{
-	u64 t;
-
-	switch (policy) {
-	case MPCG_POLICY_PROPORTIONAL:
-		t = READ_ONCE(c->touched) & active;
-		if (t)
-			return t;
-		fallthrough;
-	case MPCG_POLICY_EQUAL:
-		if (active)
-			return active;
-		break;
-	case MPCG_POLICY_FIRST_TOUCH:
-		if (c->first != MPCG_NO_SLOT && (active & BIT_ULL(c->first)))
-			return BIT_ULL(c->first);
-		break;
-	}
-	return BIT_ULL(owner);
-}
-
-/* Chunks with the same sharers, and what the plan does with them. */
+/**
+ * struct mpcg_type - the chunks with one set of sharers, and their plan
+ * @node: in the plan's hash of types
+ * @hash: of @mask
+ * @n: chunks
+ * @nr: sharers
+ * @slot: their slots, in ascending order
+ * @have: chunks paid now by each sharer (by position in @slot)
+ * @stay: plan: chunks that stay with each sharer
+ * @in: plan: chunks that move to each sharer
+ * @keep_edge: the flow's keep edge of each sharer
+ * @move_edge: the flow's move edge of each sharer
+ * @mask: the sharers, p->words words
+ */
 struct mpcg_type {
-	u64 mask;
+	struct hlist_node node;
+	u32 hash;
 	u32 n;
-	u32 have[MPCG_MAX_MEMBERS];	/* paid now by each sharer */
-	u32 stay[MPCG_MAX_MEMBERS];	/* plan: stay with each sharer */
-	u32 in[MPCG_MAX_MEMBERS];	/* plan: move to each sharer */
-	int keep_edge[MPCG_MAX_MEMBERS];
-	int move_edge[MPCG_MAX_MEMBERS];
+	unsigned int nr;
+	unsigned int *slot;
+	u32 *have;
+	u32 *stay;
+	u32 *in;
+	int *keep_edge;
+	int *move_edge;
+	unsigned long mask[];
 };
 
 /* One reassessment: its snapshot of the region, its plan and its results. */
 struct mpcg_plan {
 	unsigned long gen;		/* region->gen when it started */
 	u64 t0;				/* start, for the end tracepoint */
-	u64 active;
+	unsigned int nbits;		/* member slots it knows: 0 .. nbits - 1 */
+	unsigned int words;		/* BITS_TO_LONGS(nbits) */
+	unsigned long *active;		/* members with attachments */
+	unsigned int nr_active;
 	unsigned int owner;
 	unsigned int policy;
 	unsigned int nr_types;
-	bool overflow;			/* more sharer sets than MPCG_MAX_TYPES */
+	unsigned int max_types;
+	struct mpcg_type **types;
+	struct hlist_head *hash;	/* of types, by sharers */
+	unsigned int hash_bits;
+	unsigned long *scratch;		/* a chunk's sharers */
+	const struct mpcg_tset *last_ts; /* step 1: the last chunk's touchers */
+	struct mpcg_type *last_type;	/* and its type */
+	bool nomem;			/* no memory for the plan */
 	bool unplanned;			/* a chunk, or the flow, had no plan */
 	bool interrupted;		/* a fatal signal cut step 4 short */
-	bool failed;			/* a member has a shortfall */
+	bool failed;			/* a member has a shortfall, or a chunk is pinned */
 	u64 moved;			/* chunks moved */
 	u64 nr_chunks;
-	u16 hash[MPCG_TYPE_HASH];	/* type index + 1, 0: empty */
-	struct mpcg_type types[MPCG_MAX_TYPES];
-	u64 fair[MPCG_MAX_MEMBERS];	/* 32.32 fixed point, in chunks */
-	u32 lo[MPCG_MAX_MEMBERS];
-	u32 hi[MPCG_MAX_MEMBERS];
-	u32 shortfall[MPCG_MAX_MEMBERS];
-	u64 refused;			/* payers whose limit refused a chunk */
+	u64 *fair;			/* 32.32 fixed point, in chunks, by slot */
+	u32 *lo;
+	u32 *hi;
+	u32 *shortfall;
+	u32 *pinned;
+	unsigned long *refused;		/* payers whose limit refused a chunk */
+	unsigned long *high;		/* payers at their memory.high */
 };
 
-static struct mpcg_type *mpcg_type_get(struct mpcg_plan *p, u64 mask,
-				       bool add)
+static void mpcg_plan_free(struct mpcg_plan *p)
 {
-	unsigned int h = hash_64(mask, ilog2(MPCG_TYPE_HASH));
-	struct mpcg_type *t;
+	unsigned int i;
 
-	for (;; h = (h + 1) & (MPCG_TYPE_HASH - 1)) {
-		if (!p->hash[h])
-			break;
-		t = &p->types[p->hash[h] - 1];
-		if (t->mask == mask)
-			return t;
+	for (i = 0; p->types && i < p->nr_types; i++) {
+		kfree(p->types[i]->slot);
+		kfree(p->types[i]);
 	}
+	kvfree(p->types);
+	kvfree(p->hash);
+	bitmap_free(p->active);
+	bitmap_free(p->scratch);
+	bitmap_free(p->refused);
+	bitmap_free(p->high);
+	kvfree(p->fair);
+	kvfree(p->lo);
+	kvfree(p->hi);
+	kvfree(p->shortfall);
+	kvfree(p->pinned);
+	kfree(p);
+}
+
+/*
+ * A plan for @nbits member slots and about @nr_chunks chunks: the arrays
+ * indexed by slot, and a hash for as many types as there are chunks (up
+ * to a limit; chains get longer beyond it).  NULL without memory.
+ */
+static struct mpcg_plan *mpcg_plan_alloc(unsigned int nbits, u64 nr_chunks)
+{
+	const gfp_t gfp = GFP_KERNEL | __GFP_NOWARN;
+	unsigned int n = max(nbits, 1U);
+	struct mpcg_plan *p;
+
+	p = kzalloc(sizeof(*p), gfp);
+	if (!p)
+		return NULL;
+	p->nbits = n;
+	p->words = BITS_TO_LONGS(n);
+	p->hash_bits = clamp_t(unsigned int, order_base_2(nr_chunks + 1), 4, 16);
+	p->hash = kvcalloc(1U << p->hash_bits, sizeof(*p->hash), gfp);
+	p->active = bitmap_zalloc(n, gfp);
+	p->scratch = bitmap_zalloc(n, gfp);
+	p->refused = bitmap_zalloc(n, gfp);
+	p->high = bitmap_zalloc(n, gfp);
+	p->fair = kvcalloc(n, sizeof(*p->fair), gfp);
+	p->lo = kvcalloc(n, sizeof(*p->lo), gfp);
+	p->hi = kvcalloc(n, sizeof(*p->hi), gfp);
+	p->shortfall = kvcalloc(n, sizeof(*p->shortfall), gfp);
+	p->pinned = kvcalloc(n, sizeof(*p->pinned), gfp);
+	if (!p->hash || !p->active || !p->scratch || !p->refused ||
+	    !p->high || !p->fair || !p->lo || !p->hi || !p->shortfall ||
+	    !p->pinned) {
+		mpcg_plan_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/*
+ * Who shares the cost of @c under the plan's policy: into p->scratch.
+ * The caller keeps @c's touch set alive (region->tset_lock, or RCU).
+ */
+static void mpcg_sharers(struct mpcg_plan *p, const struct mpcg_chunk *c,
+			 const struct mpcg_tset *ts)
+{
+	unsigned int first, nbits;
+	const unsigned long *bits;
+
+	bitmap_zero(p->scratch, p->nbits);
+	switch (p->policy) {
+	case MPCG_POLICY_PROPORTIONAL:
+		if (ts) {
+			bits = mpcg_tset_bits(ts, &nbits);
+			if (bitmap_and(p->scratch, bits, p->active,
+				       min(nbits, p->nbits)))
+				return;
+		}
+		fallthrough;
+	case MPCG_POLICY_EQUAL:
+		if (p->nr_active) {
+			bitmap_copy(p->scratch, p->active, p->nbits);
+			return;
+		}
+		break;
+	case MPCG_POLICY_FIRST_TOUCH:
+		first = READ_ONCE(c->first);
+		if (first < p->nbits && test_bit(first, p->active)) {
+			__set_bit(first, p->scratch);
+			return;
+		}
+		break;
+	}
+	__set_bit(p->owner, p->scratch);
+}
+
+/* The type whose sharers are p->scratch; made if @add (NULL: no memory). */
+static struct mpcg_type *mpcg_type_get(struct mpcg_plan *p, bool add)
+{
+	size_t bytes = p->words * sizeof(long);
+	u32 hash = jhash(p->scratch, bytes, 0);
+	struct hlist_head *head = &p->hash[hash >> (32 - p->hash_bits)];
+	struct mpcg_type *t;
+	unsigned int nr, i, slot;
+
+	hlist_for_each_entry(t, head, node)
+		if (t->hash == hash && !memcmp(t->mask, p->scratch, bytes))
+			return t;
 	if (!add)
 		return NULL;
-	if (p->nr_types == MPCG_MAX_TYPES) {
-		p->overflow = true;
-		return NULL;
+	if (p->nr_types == p->max_types) {
+		unsigned int max = max(16U, 2 * p->max_types);
+		struct mpcg_type **types;
+
+		types = mpcg_kvrealloc(p->types, p->max_types * sizeof(*types),
+				       max * sizeof(*types),
+				       GFP_KERNEL | __GFP_NOWARN);
+		if (!types)
+			goto nomem;
+		p->types = types;
+		p->max_types = max;
 	}
-	t = &p->types[p->nr_types++];
-	t->mask = mask;
-	p->hash[h] = p->nr_types;
+	nr = bitmap_weight(p->scratch, p->nbits);
+	t = kzalloc(struct_size(t, mask, p->words), GFP_KERNEL | __GFP_NOWARN);
+	if (!t)
+		goto nomem;
+	/* One allocation for the six per-sharer arrays. */
+	t->slot = kcalloc(nr, sizeof(unsigned int) + 3 * sizeof(u32) +
+			  2 * sizeof(int), GFP_KERNEL | __GFP_NOWARN);
+	if (!t->slot) {
+		kfree(t);
+		goto nomem;
+	}
+	t->have = (u32 *)(t->slot + nr);
+	t->stay = t->have + nr;
+	t->in = t->stay + nr;
+	t->keep_edge = (int *)(t->in + nr);
+	t->move_edge = t->keep_edge + nr;
+	t->nr = nr;
+	t->hash = hash;
+	memcpy(t->mask, p->scratch, bytes);
+	i = 0;
+	for_each_set_bit(slot, t->mask, p->nbits)
+		t->slot[i++] = slot;
+	hlist_add_head(&t->node, head);
+	p->types[p->nr_types++] = t;
 	return t;
+nomem:
+	p->nomem = true;
+	return NULL;
+}
+
+/* The position of @slot among @t's sharers, or -1. */
+static int mpcg_type_pos(const struct mpcg_type *t, unsigned int slot)
+{
+	unsigned int lo = 0, hi = t->nr;
+
+	while (lo < hi) {
+		unsigned int mid = (lo + hi) / 2;
+
+		if (t->slot[mid] == slot)
+			return mid;
+		if (t->slot[mid] < slot)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
 }
 
 /* A min-cost flow network, solved by successive shortest paths. */
@@ -272,17 +432,16 @@ static void mpcg_flow_solve(struct mpcg_flow *f, int s, int t)
  */
 static void mpcg_plan_targets(struct mpcg_plan *p)
 {
-	unsigned int i, m;
+	unsigned int i, k, m;
 
-	memset(p->fair, 0, sizeof(p->fair));
 	for (i = 0; i < p->nr_types; i++) {
-		struct mpcg_type *t = &p->types[i];
-		u64 share = div_u64((u64)t->n << 32, hweight64(t->mask));
+		struct mpcg_type *t = p->types[i];
+		u64 share = div_u64((u64)t->n << 32, t->nr);
 
-		for_each_set_bit(m, (unsigned long *)&t->mask, MPCG_MAX_MEMBERS)
-			p->fair[m] += share;
+		for (k = 0; k < t->nr; k++)
+			p->fair[t->slot[k]] += share;
 	}
-	for (m = 0; m < MPCG_MAX_MEMBERS; m++) {
+	for (m = 0; m < p->nbits; m++) {
 		u64 f = p->fair[m];
 		u64 up = f + p->nr_types;
 
@@ -306,84 +465,152 @@ static void mpcg_plan_targets(struct mpcg_plan *p)
 static int mpcg_plan_flow(struct mpcg_plan *p)
 {
 	int src = 0, sink = 1, type0 = 2, member0 = 2 + p->nr_types;
-	int nodes = member0 + MPCG_MAX_MEMBERS, edges = 2 * MPCG_MAX_MEMBERS;
-	int lower[MPCG_MAX_MEMBERS];
+	int nodes = member0 + p->nbits, edges = 2 * p->nbits;
 	s64 big = nodes + 1;
 	struct mpcg_flow f;
-	unsigned int i, m;
+	unsigned int i, k, m;
+	int *lower;
 	int err;
 
+	lower = kvmalloc_array(p->nbits, sizeof(*lower), GFP_KERNEL | __GFP_NOWARN);
+	if (!lower)
+		return -ENOMEM;
 	for (i = 0; i < p->nr_types; i++)
-		edges += 1 + 2 * hweight64(p->types[i].mask);
+		edges += 1 + 2 * p->types[i]->nr;
 	err = mpcg_flow_init(&f, nodes, edges);
 	if (err)
 		goto out;
 
 	for (i = 0; i < p->nr_types; i++) {
-		struct mpcg_type *t = &p->types[i];
+		struct mpcg_type *t = p->types[i];
 
 		mpcg_flow_edge(&f, src, type0 + i, t->n, 0);
-		for_each_set_bit(m, (unsigned long *)&t->mask, MPCG_MAX_MEMBERS) {
-			t->keep_edge[m] = mpcg_flow_edge(&f, type0 + i,
-							 member0 + m,
-							 t->have[m], 0);
-			t->move_edge[m] = mpcg_flow_edge(&f, type0 + i,
-							 member0 + m,
+		for (k = 0; k < t->nr; k++) {
+			t->keep_edge[k] = mpcg_flow_edge(&f, type0 + i,
+							 member0 + t->slot[k],
+							 t->have[k], 0);
+			t->move_edge[k] = mpcg_flow_edge(&f, type0 + i,
+							 member0 + t->slot[k],
 							 t->n, 1);
 		}
 	}
-	for (m = 0; m < MPCG_MAX_MEMBERS; m++) {
+	for (m = 0; m < p->nbits; m++) {
 		lower[m] = mpcg_flow_edge(&f, member0 + m, sink, p->lo[m], -big);
 		mpcg_flow_edge(&f, member0 + m, sink, p->hi[m] - p->lo[m], 0);
 	}
 	mpcg_flow_solve(&f, src, sink);
 
-	for (m = 0; m < MPCG_MAX_MEMBERS; m++) {
+	for (m = 0; m < p->nbits; m++) {
 		if (WARN_ON_ONCE(mpcg_flow_used(&f, lower[m]) != p->lo[m])) {
 			p->unplanned = true;
 			goto out;
 		}
 	}
 	for (i = 0; i < p->nr_types; i++) {
-		struct mpcg_type *t = &p->types[i];
+		struct mpcg_type *t = p->types[i];
 
-		for_each_set_bit(m, (unsigned long *)&t->mask, MPCG_MAX_MEMBERS) {
-			t->stay[m] = mpcg_flow_used(&f, t->keep_edge[m]);
-			t->in[m] = mpcg_flow_used(&f, t->move_edge[m]);
+		for (k = 0; k < t->nr; k++) {
+			t->stay[k] = mpcg_flow_used(&f, t->keep_edge[k]);
+			t->in[k] = mpcg_flow_used(&f, t->move_edge[k]);
 		}
 	}
 out:
 	mpcg_flow_free(&f);
+	kvfree(lower);
 	return err;
 }
 
-/* Step 1: types of all resident chunks. */
+/*
+ * Step 1: types of all resident chunks.  Chunks in a row with the same
+ * touch set (the common case: a file touched in ranges) share the lookup.
+ */
 static void mpcg_plan_types(struct mpcg_region *r, struct mpcg_plan *p)
 {
 	struct mpcg_chunk *c;
 	unsigned long ci;
 
 	down_read(&r->chunk_sem);
+	mutex_lock(&r->tset_lock);
 	xa_for_each(&r->chunks, ci, c) {
-		u64 mask = mpcg_sharers(p->policy, c, p->active, p->owner);
-		struct mpcg_type *t = mpcg_type_get(p, mask, true);
+		const struct mpcg_tset *ts;
+		struct mpcg_type *t;
 		unsigned int payer = READ_ONCE(c->payer);
+		int k;
 
+		ts = rcu_dereference_protected(c->ts,
+					       lockdep_is_held(&r->tset_lock));
 		p->nr_chunks++;
-		if (!t)
-			continue;
+		if (p->policy == MPCG_POLICY_PROPORTIONAL && p->last_type &&
+		    ts == p->last_ts) {
+			t = p->last_type;
+		} else {
+			mpcg_sharers(p, c, ts);
+			t = mpcg_type_get(p, true);
+			if (!t)
+				break;
+			p->last_ts = ts;
+			p->last_type = t;
+		}
 		t->n++;
-		if (mask & BIT_ULL(payer))
-			t->have[payer]++;
+		k = payer < p->nbits ? mpcg_type_pos(t, payer) : -1;
+		if (k >= 0)
+			t->have[k]++;
 	}
+	mutex_unlock(&r->tset_lock);
 	up_read(&r->chunk_sem);
+}
+
+/* Would @nr_pages more put @memcg, or an ancestor, above its memory.high? */
+static bool mpcg_over_high(struct mem_cgroup *memcg, unsigned long nr_pages)
+{
+	/* Not the root: it has no memory.high. */
+	for (; memcg && parent_mem_cgroup(memcg); memcg = parent_mem_cgroup(memcg))
+		if (page_counter_read(&memcg->memory) + nr_pages >
+		    READ_ONCE(memcg->memory.high))
+			return true;
+	return false;
+}
+
+/* Move chunk @ci to @to, or count why it stays. */
+static void mpcg_plan_move(struct mpcg_region *r, struct mpcg_plan *p,
+			   unsigned long ci, struct mpcg_chunk *c,
+			   struct mpcg_member *to)
+{
+	unsigned long nr_pages = mpcg_chunk_size(r) >> PAGE_SHIFT;
+	int err = -ENOMEM;
+
+	/*
+	 * One refusal per payer and pass is enough: each try costs that
+	 * cgroup a round of reclaim.
+	 */
+	if (!test_bit(to->slot, p->refused)) {
+		if (mpcg_over_high(to->memcg, nr_pages))
+			__set_bit(to->slot, p->high);
+		else
+			err = mpcg_chunk_move(r, ci, c, to);
+	}
+	switch (err) {
+	case 0:
+		p->moved++;
+		break;
+	case -EBUSY:
+		p->pinned[to->slot]++;
+		p->failed = true;
+		break;
+	default:
+		__set_bit(to->slot, p->refused);
+		p->shortfall[to->slot]++;
+		trace_mpcg_shortfall(mpcg_region_dev(r),
+				     mpcg_region_inode(r)->i_ino, ci,
+				     to->cgroup_id, mpcg_chunk_size(r));
+		break;
+	}
 }
 
 /*
  * Step 4: carry the plan out, counting the moves in p->moved.  Sets
  * p->unplanned when a chunk had no plan (it appeared, or its sharers
- * changed, after step 1, or its type did not fit), p->interrupted when a
- * fatal signal stopped it.
+ * changed, after step 1), p->interrupted when a fatal signal stopped it.
  */
 static void mpcg_plan_moves(struct mpcg_region *r, struct mpcg_plan *p)
 {
@@ -393,8 +620,8 @@ static void mpcg_plan_moves(struct mpcg_region *r, struct mpcg_plan *p)
 		struct mpcg_member *to = NULL;
 		struct mpcg_type *t;
 		struct mpcg_chunk *c;
-		unsigned int payer, m;
-		u64 mask;
+		unsigned int payer, k;
+		int pos;
 
 		down_read(&r->chunk_sem);
 		c = xa_find(&r->chunks, &ci, ULONG_MAX, XA_PRESENT);
@@ -402,17 +629,20 @@ static void mpcg_plan_moves(struct mpcg_region *r, struct mpcg_plan *p)
 			up_read(&r->chunk_sem);
 			break;
 		}
-		mask = mpcg_sharers(p->policy, c, p->active, p->owner);
-		t = mpcg_type_get(p, mask, false);
-		payer = c->payer;
-		if (t && (mask & BIT_ULL(payer)) && t->stay[payer]) {
-			t->stay[payer]--;
+		rcu_read_lock();
+		mpcg_sharers(p, c, rcu_dereference(c->ts));
+		rcu_read_unlock();
+		t = mpcg_type_get(p, false);
+		payer = READ_ONCE(c->payer);
+		pos = t && payer < p->nbits ? mpcg_type_pos(t, payer) : -1;
+		if (pos >= 0 && t->stay[pos]) {
+			t->stay[pos]--;
 		} else if (t) {
-			for_each_set_bit(m, (unsigned long *)&mask,
-					 MPCG_MAX_MEMBERS) {
-				if (t->in[m]) {
-					t->in[m]--;
-					to = r->members[m];
+			for (k = 0; k < t->nr; k++) {
+				if (t->in[k]) {
+					t->in[k]--;
+					/* In the snapshot: not freed meanwhile. */
+					to = mpcg_member_at(r, t->slot[k]);
 					break;
 				}
 			}
@@ -421,23 +651,8 @@ static void mpcg_plan_moves(struct mpcg_region *r, struct mpcg_plan *p)
 		} else {
 			p->unplanned = true;
 		}
-		if (to) {
-			/*
-			 * One refusal per payer and pass is enough: each try
-			 * costs that cgroup a round of reclaim.
-			 */
-			if ((p->refused & BIT_ULL(to->slot)) ||
-			    mpcg_chunk_move(r, ci, c, to)) {
-				p->refused |= BIT_ULL(to->slot);
-				p->shortfall[to->slot]++;
-				trace_mpcg_shortfall(mpcg_region_dev(r),
-						     mpcg_region_inode(r)->i_ino,
-						     ci, to->cgroup_id,
-						     mpcg_chunk_size(r));
-			} else {
-				p->moved++;
-			}
-		}
+		if (to)
+			mpcg_plan_move(r, p, ci, c, to);
 		up_read(&r->chunk_sem);
 		if (fatal_signal_pending(current)) {
 			p->interrupted = true;
@@ -449,30 +664,35 @@ static void mpcg_plan_moves(struct mpcg_region *r, struct mpcg_plan *p)
 
 /*
  * The end of step 4: the reassessment's count, and every member's fair
- * share (in bytes) and shortfall, as of this reassessment.
+ * share (in bytes), shortfall and pinned chunks, as of this reassessment.
  */
 static void mpcg_plan_record(struct mpcg_region *r, struct mpcg_plan *p)
 {
-	unsigned int m;
+	struct mpcg_member *mb;
+	unsigned long m;
 
 	r->reassessments++;
 	r->chunks_moved += p->moved;
 	r->shortfall = 0;
+	r->pinned = 0;
 	spin_lock(&r->lock);
-	for (m = 0; m < MPCG_MAX_MEMBERS; m++) {
-		struct mpcg_member *mb = r->members[m];
+	xa_for_each(&r->members, m, mb) {
+		bool known = m < p->nbits;
 
-		if (!mb)
-			continue;
 		/*
 		 * 32.32 fixed point chunks to bytes: fair * 2^shift / 2^32,
 		 * exact for any region size (shifting left first wrapped
 		 * at 4 GiB).
 		 */
 		BUILD_BUG_ON(MPCG_CHUNK_SHIFT_MAX >= 32);
-		WRITE_ONCE(mb->fair, p->fair[m] >> (32 - r->chunk_shift));
-		WRITE_ONCE(mb->shortfall, p->shortfall[m]);
+		WRITE_ONCE(mb->fair, known ? p->fair[m] >> (32 - r->chunk_shift) : 0);
+		WRITE_ONCE(mb->shortfall, known ? p->shortfall[m] : 0);
+		WRITE_ONCE(mb->pinned, known ? p->pinned[m] : 0);
+		WRITE_ONCE(mb->high, known && test_bit(m, p->high));
+		if (!known)
+			continue;
 		r->shortfall += p->shortfall[m];
+		r->pinned += p->pinned[m];
 		if (p->shortfall[m])
 			p->failed = true;
 	}
@@ -480,33 +700,59 @@ static void mpcg_plan_record(struct mpcg_region *r, struct mpcg_plan *p)
 }
 
 /*
- * Step 5: free members that left and pay for nothing.  Their touch bits
- * (and first-toucher marks) are cleared first, so that their slots can be
+ * Step 5: free members that left and pay for nothing.  Their touches (and
+ * first-toucher marks) are forgotten first, so that their slots can be
  * reused.  The index lock keeps them from being revived meanwhile.
  */
 static void mpcg_free_departed(struct mpcg_region *r)
 {
-	unsigned int m;
-	u64 doomed;
+	unsigned long *doomed;
+	unsigned int m, nbits;
 
 	mutex_lock(&mpcg_index_lock);
 	down_read(&r->chunk_sem);
-	doomed = mpcg_members_unused(r);
-	if (doomed) {
-		mpcg_chunks_forget(r, doomed);
-		for_each_set_bit(m, (unsigned long *)&doomed, MPCG_MAX_MEMBERS)
-			mpcg_member_free_unused(r, r->members[m]);
+	doomed = mpcg_members_unused(r, &nbits);
+	if (doomed && !mpcg_chunks_forget(r, doomed, nbits)) {
+		for_each_set_bit(m, doomed, nbits)
+			mpcg_member_free_unused(r, mpcg_member_at(r, m));
 	}
 	up_read(&r->chunk_sem);
 	mutex_unlock(&mpcg_index_lock);
+	bitmap_free(doomed);
 }
 
-/* Before step 1: what the reassessment starts from. */
-static void mpcg_plan_start(struct mpcg_region *r, struct mpcg_plan *p)
+/*
+ * Before step 1: what the reassessment starts from, and its plan, sized by
+ * the region (NULL without memory).
+ */
+static struct mpcg_plan *mpcg_plan_start(struct mpcg_region *r)
 {
+	struct mpcg_member *mb;
+	struct mpcg_plan *p;
+	unsigned int nbits;
+	unsigned long m;
+
+	for (;;) {
+		spin_lock(&r->lock);
+		nbits = mpcg_members_nbits(r);
+		spin_unlock(&r->lock);
+		p = mpcg_plan_alloc(nbits, atomic_long_read(&r->nr_chunks));
+		if (!p)
+			return NULL;
+		spin_lock(&r->lock);
+		/* A member may have come meanwhile: size the plan again. */
+		if (mpcg_members_nbits(r) <= p->nbits)
+			break;
+		spin_unlock(&r->lock);
+		mpcg_plan_free(p);
+	}
 	p->gen = atomic_long_read(&r->gen);
-	spin_lock(&r->lock);
-	p->active = r->active;
+	xa_for_each(&r->members, m, mb) {
+		if (mb->nr_attach) {
+			__set_bit(m, p->active);
+			p->nr_active++;
+		}
+	}
 	p->owner = r->owner->slot;
 	spin_unlock(&r->lock);
 	p->policy = READ_ONCE(r->policy);
@@ -515,9 +761,10 @@ static void mpcg_plan_start(struct mpcg_region *r, struct mpcg_plan *p)
 		p->t0 = ktime_get_ns();
 	trace_mpcg_reassess_start(mpcg_region_dev(r),
 				  mpcg_region_inode(r)->i_ino, p->policy,
-				  hweight64(p->active),
+				  p->nr_active,
 				  atomic_long_read(&r->nr_chunks) *
 				  mpcg_chunk_size(r));
+	return p;
 }
 
 /*
@@ -530,7 +777,7 @@ static enum mpcg_outcome mpcg_plan_end(struct mpcg_region *r,
 {
 	enum mpcg_outcome outcome;
 
-	if (!err && !p->failed && !p->unplanned && !p->overflow &&
+	if (!err && !p->failed && !p->unplanned &&
 	    atomic_long_read(&r->gen) == p->gen) {
 		WRITE_ONCE(r->state, MPCG_STATE_ASSESSED);
 		outcome = MPCG_OUTCOME_ASSESSED;
@@ -576,14 +823,16 @@ int mpcg_reassess(struct mpcg_region *r, u64 *moved,
 
 	lockdep_assert_held(&r->reassess_lock);
 	*outcome = MPCG_OUTCOME_NONE;
-	p = kvzalloc(sizeof(*p), GFP_KERNEL | __GFP_NOWARN);
+	p = mpcg_plan_start(r);
 	if (!p)
 		return -ENOMEM;
 
-	mpcg_plan_start(r, p);
 	mpcg_plan_types(r, p);
-	mpcg_plan_targets(p);
-	err = mpcg_plan_flow(p);
+	err = p->nomem ? -ENOMEM : 0;
+	if (!err) {
+		mpcg_plan_targets(p);
+		err = mpcg_plan_flow(p);
+	}
 	if (!err && !p->unplanned)
 		mpcg_plan_moves(r, p);
 	mpcg_plan_record(r, p);
@@ -593,6 +842,6 @@ int mpcg_reassess(struct mpcg_region *r, u64 *moved,
 	*outcome = mpcg_plan_end(r, p, err);
 	if (moved)
 		*moved = p->moved;
-	kvfree(p);
+	mpcg_plan_free(p);
 	return err;
 }

@@ -2,15 +2,18 @@
 /*
  * mpcg filesystem type: mount options, superblock and inode lifetime.
  *
- * Owns struct mpcg_sb_info, the inode cache and the registration of the
- * "mpcg" filesystem type.  Mount options follow tmpfs where they mean the
- * same thing (size, nr_inodes, mode, uid, gid) and add chunk and policy.  Bad options
- * are refused with EINVAL and a line in the kernel log (through the
- * fs_context log, which goes to the kernel log for mount(2)).
+ * Owns struct mpcg_sb_info, the inode cache, file handles (the export
+ * operations) and the registration of the "mpcg" filesystem type.  Mount
+ * options follow tmpfs where they mean the same thing (size, nr_inodes,
+ * mode, uid, gid) and add chunk and policy.  Bad options are refused
+ * with EINVAL and a line in the kernel log (through the fs_context log,
+ * which goes to the kernel log for mount(2)).
  *
  * Locking: the budgets in mpcg_sb_info are atomics; the limits change only
  * on remount, under the superblock's s_umount, and are read with READ_ONCE.
+ * Making a file handle may hash its inode, under a spinlock of its own.
  */
+#include <linux/exportfs.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
 #include <linux/fs_parser.h>
@@ -238,6 +241,72 @@ static const struct super_operations mpcg_super_operations = {
 	.show_options	= mpcg_show_options,
 };
 
+/*
+ * File handles (name_to_handle_at(), open_by_handle_at(), exportfs), as
+ * tmpfs has them: a handle is the inode number and generation
+ * (FILEID_INO32_GEN: get_next_ino() numbers fit in 32 bits).  Inodes are
+ * not in the inode hash until a handle of theirs is made, which is what
+ * mpcg_fh_to_dentry() looks them up in; eviction takes them out.  A handle
+ * opens its inode while the inode lives (an unlinked file while it is
+ * open), and is stale (ESTALE) once it is evicted.  Every dentry of a
+ * mount is in the dcache and connected, so no parent is ever looked for.
+ */
+static int mpcg_inode_is(struct inode *inode, void *data)
+{
+	struct fid *fid = data;
+
+	return inode->i_ino == fid->i32.ino &&
+	       inode->i_generation == fid->i32.gen;
+}
+
+static int mpcg_encode_fh(struct inode *inode, u32 *fh, int *len,
+			  struct inode *parent)
+{
+	static DEFINE_SPINLOCK(hash_lock);
+	struct fid *fid = (struct fid *)fh;
+
+	if (*len < 2) {
+		*len = 2;
+		return FILEID_INVALID;
+	}
+	/* Hash it once: __insert_inode_hash() must not be called twice. */
+	if (inode_unhashed(inode)) {
+		spin_lock(&hash_lock);
+		if (inode_unhashed(inode))
+			__insert_inode_hash(inode, inode->i_ino);
+		spin_unlock(&hash_lock);
+	}
+	fid->i32.ino = inode->i_ino;
+	fid->i32.gen = inode->i_generation;
+	*len = 2;
+	return FILEID_INO32_GEN;
+}
+
+static struct dentry *mpcg_fh_to_dentry(struct super_block *sb,
+					struct fid *fid, int fh_len,
+					int fh_type)
+{
+	struct inode *inode;
+
+	if (fh_len < 2 || fh_type != FILEID_INO32_GEN)
+		return NULL;
+	inode = ilookup5(sb, fid->i32.ino, mpcg_inode_is, fid);
+	/* NULL: exportfs answers ESTALE. */
+	return inode ? d_obtain_alias(inode) : NULL;
+}
+
+static struct dentry *mpcg_get_parent(struct dentry *child)
+{
+	/* Never needed: no dentry of the mount is disconnected. */
+	return ERR_PTR(-ESTALE);
+}
+
+static const struct export_operations mpcg_export_ops = {
+	.encode_fh	= mpcg_encode_fh,
+	.fh_to_dentry	= mpcg_fh_to_dentry,
+	.get_parent	= mpcg_get_parent,
+};
+
 static int mpcg_fill_super(struct super_block *sb, struct fs_context *fc)
 {
 	struct mpcg_fs_context *ctx = fc->fs_private;
@@ -262,6 +331,7 @@ static int mpcg_fill_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_blocksize_bits = PAGE_SHIFT;
 	sb->s_magic = MPCG_SUPER_MAGIC;
 	sb->s_op = &mpcg_super_operations;
+	sb->s_export_op = &mpcg_export_ops;
 	sb->s_time_gran = 1;
 
 	inode = mpcg_get_inode(sb, NULL, S_IFDIR | sbi->mode, 0);

@@ -34,6 +34,9 @@ static inline void trace_mpcg_shortfall(u32 dev, u64 ino, u64 index,
 static inline void trace_mpcg_chunk_move(u32 dev, u64 ino, u64 index,
 					 u64 from, u64 to, u64 bytes,
 					 u64 ns) {}
+static inline void trace_mpcg_chunk_pinned(u32 dev, u64 ino, u64 index,
+					   u64 from, u64 to, u64 bytes,
+					   s32 refs) {}
 static inline void trace_mpcg_reassess_start(u32 dev, u64 ino, u32 policy,
 					     u32 members, u64 resident) {}
 static inline void trace_mpcg_reassess_end(u32 dev, u64 ino,
@@ -175,6 +178,38 @@ DEFINE_EVENT(mpcg_chunk_class, mpcg_chunk_free,
 DEFINE_EVENT(mpcg_chunk_class, mpcg_shortfall,
 	TP_PROTO(u32 dev, u64 ino, u64 index, u64 cgroup, u64 bytes),
 	TP_ARGS(dev, ino, index, cgroup, bytes));
+
+/*
+ * A chunk should have moved from one memory cgroup to another but stayed:
+ * a page of it was in use (pinned by I/O, a read() or fault in progress);
+ * refs: the references that page had (1 is the region's own).
+ */
+TRACE_EVENT(mpcg_chunk_pinned,
+	TP_PROTO(u32 dev, u64 ino, u64 index, u64 from, u64 to, u64 bytes,
+		 s32 refs),
+	TP_ARGS(dev, ino, index, from, to, bytes, refs),
+	TP_STRUCT__entry(
+		__field(unsigned int, dev)
+		__field(unsigned long long, ino)
+		__field(unsigned long long, index)
+		__field(unsigned long long, from)
+		__field(unsigned long long, to)
+		__field(unsigned long long, bytes)
+		__field(int, refs)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->ino = ino;
+		__entry->index = index;
+		__entry->from = from;
+		__entry->to = to;
+		__entry->bytes = bytes;
+		__entry->refs = refs;
+	),
+	TP_printk("dev=%u ino=%llu index=%llu from=%llu to=%llu bytes=%llu refs=%d",
+		  __entry->dev, __entry->ino, __entry->index, __entry->from,
+		  __entry->to, __entry->bytes, __entry->refs)
+);
 
 /*
  * A chunk's charge moved from one memory cgroup to another; ns: how long the

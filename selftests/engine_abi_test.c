@@ -963,7 +963,8 @@ TEST_F_TIMEOUT(abi, features, 300)
 	EXPECT_EQ(MPCG_NR_STRUCTS, f.nr_structs);
 	EXPECT_EQ(region_ioctls, f.ioctls);
 	EXPECT_EQ((1ULL << MPCG_NR_POLICIES) - 1, f.policies);
-	EXPECT_EQ(MPCG_MEMBER_OWNER | MPCG_MEMBER_DEPARTED, f.member_flags);
+	EXPECT_EQ(MPCG_MEMBER_OWNER | MPCG_MEMBER_DEPARTED | MPCG_MEMBER_HIGH,
+		  f.member_flags);
 	EXPECT_EQ(1U << MPCG_ATTACH_FILE | 1U << MPCG_ATTACH_MAP, f.attach_kinds);
 	EXPECT_EQ(0, f.chunk_flags);
 	EXPECT_EQ(0, f.reserved);

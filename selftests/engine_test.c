@@ -462,6 +462,58 @@ TEST_F_TIMEOUT(eng, shortfall_at_limit, 300)
 }
 
 /*
+ * memory.high: a reassessment never moves a chunk into a cgroup that it
+ * would put above its memory.high (nor above an ancestor's).  b, with
+ * memory.high 16M and no memory.max, reads all of a's 64 MiB file: it
+ * takes less than 16 MiB of its 32 MiB share, the rest is its shortfall,
+ * and it is flagged: no reclaim storm, no OOM kill, only the signal.  With
+ * memory.high raised, the next reassessment moves the rest.
+ */
+TEST_F_TIMEOUT(eng, shortfall_at_high, 300)
+{
+	const struct mpcg_member_info *mb;
+	struct mpcg_worker wa, wb;
+	struct mpcg_reassess r;
+	struct mpcg_snap s;
+	long paid_b;
+
+	ASSERT_EQ(0, eng_mount(self, "proportional"));
+	ASSERT_EQ(0, mpcg_worker_start(&wa, self->a->path, "wa"));
+	ASSERT_EQ(0, mpcg_worker_start(&wb, self->b->path, "wb"));
+	ASSERT_NE(0, w_map_file(&wa, self->path, 64 * MiB, 64 * MiB, W_WRITE));
+	ASSERT_LE(0, open_ctl(self));
+	ASSERT_EQ(0, mpcg_reassess_check(self->fd, MPCG_CHECK_CHARGES, NULL, &r));
+	ASSERT_EQ(0, cg_set_high(self->b->path, 16 * MiB));
+	ASSERT_NE(0, w_map_file(&wb, self->path, 0, 64 * MiB, W_READ));
+
+	ASSERT_EQ(0, mpcg_reassess_check(self->fd, MPCG_CHECK_PENDING |
+					  MPCG_CHECK_CHARGES, &s, &r));
+	EXPECT_EQ(MPCG_STATE_PENDING, r.state);
+	mb = mpcg_snap_member(&s, self->b->id);
+	ASSERT_NE(NULL, mb);
+	paid_b = mb->paid_bytes;
+	EXPECT_GT(16 * MiB, paid_b);
+	EXPECT_LE(8 * MiB, paid_b) TH_LOG("b took only %.0fM below 16M", MB(paid_b));
+	EXPECT_EQ(32 * MiB - paid_b, (long)mb->shortfall_bytes);
+	EXPECT_TRUE(mb->flags & MPCG_MEMBER_HIGH) TH_LOG("b not flagged high");
+	EXPECT_FALSE(mpcg_snap_member(&s, self->a->id)->flags & MPCG_MEMBER_HIGH);
+	mpcg_snap_free(&s);
+	EXPECT_GE(16 * MiB, cg_read_long(self->b->path, "memory.current"));
+	EXPECT_EQ(0, cg_read_key(self->b->path, "memory.events", "oom_kill"));
+	EXPECT_EQ(0, cg_read_key(self->b->path, "memory.events", "oom"));
+	EXPECT_EQ(wb.pid, mpcg_worker_cmd(&wb, W_PING, 0, 0, 0, 0, 0, NULL));
+
+	/* memory.high raised: the rest moves, and the flag goes. */
+	ASSERT_EQ(0, cg_set_high(self->b->path, -1));
+	ASSERT_EQ(0, mpcg_reassess_check(self->fd, MPCG_CHECK_CHARGES, &s, &r));
+	EXPECT_EQ(0, (long)r.shortfall_bytes);
+	EXPECT_TRUE(pays(&s, self->b, 32));
+	EXPECT_FALSE(mpcg_snap_member(&s, self->b->id)->flags & MPCG_MEMBER_HIGH);
+	mpcg_snap_free(&s);
+	EXPECT_EQ(0, cg_read_key(self->b->path, "memory.events", "oom_kill"));
+}
+
+/*
  * Data integrity while chunks move.  The region is made of 4 KiB blocks,
  * each holding its number, a sequence number (the writer's pass) and
  * words that depend on both: a block read whole is either valid or being

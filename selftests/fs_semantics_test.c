@@ -23,6 +23,7 @@
 #include <dirent.h>
 #include <grp.h>
 #include <linux/futex.h>
+#include <linux/io_uring.h>
 #include <linux/falloc.h>
 #include <linux/magic.h>
 #include <sched.h>
@@ -33,10 +34,12 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <sys/utsname.h>
 #include <sys/xattr.h>
 
 #include "kselftest_harness.h"
@@ -1179,6 +1182,113 @@ TEST_F(fsm, timestamps_fallocate)
 	ASSERT_EQ(0, fstat(fd, &st));
 	EXPECT_LT(PAST, st.st_mtime);
 	EXPECT_TRUE(ts_after(st.st_ctim, c0));
+	close(fd);
+}
+
+/*
+ * Whether this kernel refuses long-term writable pins of a shared mapping
+ * that needs write notification (6.5 and later): mpcg then has none, and
+ * a write to a page that a read mapped leaves the times as tmpfs does.
+ */
+static int kernel_refuses_notified_pins(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return 1;
+	return major > 6 || (major == 6 && minor >= 5);
+}
+
+/*
+ * A write through a shared mapping changes mtime and ctime (generic/080
+ * of fstests).  A write fault that maps a page does on tmpfs and mpcg
+ * alike (the core updates the times where the file system has no
+ * ->page_mkwrite()).  A write to a page that a read mapped before does on
+ * mpcg where it has write notification (before 6.5; see
+ * MPCG_WRITE_NOTIFY), and never on tmpfs, whose result is logged.
+ */
+TEST_F(fsm, timestamps_mmap_write)
+{
+	const char *d = self->dir;
+	/* The page read first, and one far from it (its own chunk). */
+	const long at[] = { 0, 4 * MiB };
+	const int notify = variant->mpcg && !kernel_refuses_notified_pins();
+	struct timespec c0;
+	struct stat st;
+	char *p, buf[2];
+	int fd, i, m, c;
+
+	fd = open(P(d, "f"), O_RDWR | O_CREAT, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 8 * MiB));
+	p = mmap(NULL, 8 * MiB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	buf[0] = *(volatile char *)p;
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, set_past(P(d, "f")));
+		c0 = ctime_of(P(d, "f"));
+		tick();
+		p[at[i]] = 'x';
+		ASSERT_EQ(0, fstat(fd, &st));
+		m = st.st_mtime > PAST;
+		c = ts_after(st.st_ctim, c0);
+		if (i == 0 && !notify) {
+			TH_LOG("%s, page read first: mtime %s, ctime %s",
+			       variant->type, m ? "updated" : "not updated",
+			       c ? "updated" : "not updated");
+			continue;
+		}
+		EXPECT_TRUE(m) TH_LOG("page %s: mtime not updated",
+				      i ? "written first" : "read first");
+		EXPECT_TRUE(c) TH_LOG("page %s: ctime not updated",
+				      i ? "written first" : "read first");
+	}
+	EXPECT_EQ(0, munmap(p, 8 * MiB));
+	/* The data went to the file. */
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(1, pread(fd, buf, 1, at[i]));
+		EXPECT_EQ('x', buf[0]);
+	}
+	close(fd);
+}
+
+/*
+ * Long-term writable pins of a shared mapping, as io_uring's fixed buffers
+ * make them: taken as on tmpfs.  Before 6.5 io_uring pins no file mapping
+ * but tmpfs's and hugetlbfs's (EOPNOTSUPP); from 6.5 GUP refuses them for
+ * mappings with write notification, which is why mpcg has none there.
+ */
+TEST_F(fsm, longterm_pin)
+{
+	struct io_uring_params params = { 0 };
+	struct iovec iov;
+	int fd, ring, ret;
+
+	fd = open(P(self->dir, "f"), O_RDWR | O_CREAT, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 64 * KiB));
+	iov.iov_len = 64 * KiB;
+	iov.iov_base = mmap(NULL, iov.iov_len, PROT_READ | PROT_WRITE,
+			    MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, iov.iov_base);
+	ring = syscall(__NR_io_uring_setup, 4, &params);
+	if (ring < 0) {
+		munmap(iov.iov_base, iov.iov_len);
+		close(fd);
+		SKIP(return, "io_uring_setup: %s", strerror(errno));
+	}
+	ret = syscall(__NR_io_uring_register, ring, IORING_REGISTER_BUFFERS,
+		      &iov, 1);
+	if (ret && variant->mpcg && !kernel_refuses_notified_pins()) {
+		/* io_uring of this kernel pins only shmem and hugetlbfs. */
+		EXPECT_EQ(EOPNOTSUPP, errno);
+	} else {
+		EXPECT_EQ(0, ret) TH_LOG("IORING_REGISTER_BUFFERS: %s",
+					 strerror(errno));
+	}
+	close(ring);
+	munmap(iov.iov_base, iov.iov_len);
 	close(fd);
 }
 
@@ -2721,6 +2831,153 @@ TEST_F(fsm, seek_data_hole)
 }
 
 /*
+ * st_blksize is the unit of SEEK_HOLE and SEEK_DATA, as programs that
+ * look for holes assume (fstests' seek_sanity_test takes it as the
+ * allocation size): a page on tmpfs, a chunk on mpcg.  One unit of data
+ * at the start of a file of four units leaves a hole at the second, and a
+ * byte in the third is data from the start of that unit.
+ */
+TEST_F(fsm, seek_blksize)
+{
+	const char *d = self->dir;
+	struct stat st;
+	long bs;
+	int fd;
+
+	fd = open(P(d, "f"), O_RDWR | O_CREAT, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fstat(fd, &st));
+	bs = st.st_blksize;
+	EXPECT_EQ(variant->gran, bs);
+	ASSERT_EQ(0, ftruncate(fd, 4 * bs));
+	ASSERT_EQ(0, pattern_fill(fd, 0, bs, 1));
+	EXPECT_EQ(0, lseek(fd, 0, SEEK_DATA));
+	EXPECT_EQ(bs, lseek(fd, 0, SEEK_HOLE));
+	EXPECT_EQ(bs, lseek(fd, bs / 2, SEEK_HOLE));
+	EXPECT_EQ(-1, lseek(fd, bs, SEEK_DATA));
+	EXPECT_EQ(ENXIO, errno);
+	ASSERT_EQ(1, pwrite(fd, "d", 1, 2 * bs + 100));
+	EXPECT_EQ(2 * bs, lseek(fd, bs, SEEK_DATA));
+	EXPECT_EQ(3 * bs, lseek(fd, 2 * bs, SEEK_HOLE));
+	/* The same unit for a new file and after the file grew. */
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_EQ(bs, st.st_blksize);
+	close(fd);
+	ASSERT_EQ(0, stat(P(d, "f"), &st));
+	EXPECT_EQ(bs, st.st_blksize);
+}
+
+/* ---- file handles ---- */
+
+/* The handle of @path (malloc()ed), or NULL with errno set. */
+static struct file_handle *handle_of(const char *path)
+{
+	struct file_handle *fh;
+	int mount_id, e;
+
+	fh = malloc(sizeof(*fh) + MAX_HANDLE_SZ);
+	if (!fh)
+		return NULL;
+	fh->handle_bytes = MAX_HANDLE_SZ;
+	if (name_to_handle_at(AT_FDCWD, path, fh, &mount_id, 0)) {
+		e = errno;
+		free(fh);
+		errno = e;
+		return NULL;
+	}
+	return fh;
+}
+
+/* The inode number of what open_by_handle_at() opens, or -errno. */
+static long open_handle_ino(int mfd, struct file_handle *fh, int flags)
+{
+	struct stat st;
+	int fd, e;
+
+	fd = open_by_handle_at(mfd, fh, flags);
+	if (fd < 0)
+		return -errno;
+	e = fstat(fd, &st) ? -errno : 0;
+	close(fd);
+	return e ? e : (long)st.st_ino;
+}
+
+/*
+ * name_to_handle_at() and open_by_handle_at(), as on tmpfs: a handle opens
+ * its file or directory, after a rename too and while an unlinked file is
+ * still open, and is stale (ESTALE) once the file is gone and once the
+ * directory was removed.  A handle made up from another is stale too.
+ */
+TEST_F(fsm, file_handles)
+{
+	const char *d = self->dir;
+	struct file_handle *fh, *dh, small = { .handle_bytes = 0 };
+	int mfd, fd, mount_id;
+	long fino, dino;
+	char buf[8];
+	unsigned int i;
+
+	ASSERT_EQ(0, write_str(P(d, "f"), "hello"));
+	ASSERT_EQ(0, mkdir(P(d, "sub"), 0755));
+	fino = ino(P(d, "f"));
+	dino = ino(P(d, "sub"));
+	mfd = open(d, O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, mfd);
+
+	/* Too small a buffer: EOVERFLOW and the size it needs. */
+	EXPECT_EQ(-1, name_to_handle_at(AT_FDCWD, P(d, "f"), &small,
+					&mount_id, 0));
+	EXPECT_EQ(EOVERFLOW, errno);
+	EXPECT_LT(0, small.handle_bytes);
+
+	fh = handle_of(P(d, "f"));
+	ASSERT_NE(NULL, fh) TH_LOG("name_to_handle_at: %s", strerror(errno));
+	EXPECT_EQ(small.handle_bytes, fh->handle_bytes);
+	dh = handle_of(P(d, "sub"));
+	ASSERT_NE(NULL, dh) TH_LOG("name_to_handle_at: %s", strerror(errno));
+
+	fd = open_by_handle_at(mfd, fh, O_RDWR);
+	ASSERT_LE(0, fd) TH_LOG("open_by_handle_at: %s", strerror(errno));
+	ASSERT_EQ(5, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "hello", 5));
+	EXPECT_EQ(2, pwrite(fd, "HE", 2, 0));
+	close(fd);
+	EXPECT_EQ(dino, open_handle_ino(mfd, dh, O_RDONLY | O_DIRECTORY));
+
+	/* Renamed into the directory: the same handles. */
+	ASSERT_EQ(0, rename(P(d, "f"), P(d, "sub/g")));
+	EXPECT_EQ(fino, open_handle_ino(mfd, fh, O_RDONLY));
+	ASSERT_EQ(0, link(P(d, "sub/g"), P(d, "h")));
+	ASSERT_EQ(0, unlink(P(d, "sub/g")));
+	EXPECT_EQ(fino, open_handle_ino(mfd, fh, O_RDONLY));
+
+	/* A handle with every byte changed names no file. */
+	{
+		struct file_handle *bad = handle_of(P(d, "h"));
+
+		ASSERT_NE(NULL, bad);
+		for (i = 0; i < bad->handle_bytes; i++)
+			bad->f_handle[i] ^= 0xff;
+		EXPECT_EQ(-ESTALE, open_handle_ino(mfd, bad, O_RDONLY));
+		free(bad);
+	}
+
+	/* Unlinked while open: it opens; once closed, it is stale. */
+	fd = open(P(d, "h"), O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, unlink(P(d, "h")));
+	EXPECT_EQ(fino, open_handle_ino(mfd, fh, O_RDONLY));
+	close(fd);
+	EXPECT_EQ(-ESTALE, open_handle_ino(mfd, fh, O_RDONLY));
+
+	ASSERT_EQ(0, rmdir(P(d, "sub")));
+	EXPECT_EQ(-ESTALE, open_handle_ino(mfd, dh, O_RDONLY | O_DIRECTORY));
+	free(dh);
+	free(fh);
+	close(mfd);
+}
+
+/*
  * Whether a fresh tmpfs of this kernel lets a file be opened with O_DIRECT:
  * 0 if it does, else the errno (EINVAL before 6.6, which added buffered
  * I/O for O_DIRECT to tmpfs).
@@ -2742,6 +2999,63 @@ static int tmpfs_odirect(void)
 	}
 	rmdir(dir);
 	return err;
+}
+
+/* A "Name:  N kB" line of /proc/self/status, in bytes; -1 if none. */
+static long status_bytes(const char *name)
+{
+	char line[256];
+	size_t len = strlen(name);
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, len) && line[len] == ':')
+			kb = strtol(line + len + 1, NULL, 10);
+	fclose(f);
+	return kb < 0 ? -1 : kb * 1024;
+}
+
+/*
+ * What a process maps of a file counts in its RSS as on tmpfs: in VmRSS
+ * and RssShmem (which the OOM killer's badness reads too), at once, also
+ * with 2 MiB chunks mapped whole on one fault.
+ */
+TEST_F(fsm, rss_counts_mappings)
+{
+	const long len = 32 * MiB;
+	long rss0, shmem0, rss, shmem, i;
+	volatile unsigned char *p;
+	unsigned long sum = 0;
+	int fd;
+
+	fd = open(P(self->dir, "f"), O_RDWR | O_CREAT, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pattern_fill(fd, 0, len, 3));
+	rss0 = status_bytes("VmRSS");
+	shmem0 = status_bytes("RssShmem");
+	ASSERT_LE(0, rss0);
+	ASSERT_LE(0, shmem0);
+	p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < len; i += PG)
+		sum += p[i];
+	rss = status_bytes("VmRSS");
+	shmem = status_bytes("RssShmem");
+	TH_LOG("%s: VmRSS +%ld KiB, RssShmem +%ld KiB (checksum %lu)",
+	       variant->type, (rss - rss0) / 1024, (shmem - shmem0) / 1024, sum);
+	/*
+	 * 6.1 counts a task's faults in the task and flushes them into the mm
+	 * every 64 faults: up to 63 faults' pages (4 MiB with tmpfs's
+	 * 64 KiB fault-around) may not show yet, on tmpfs as on mpcg.
+	 */
+	EXPECT_LE(len - len / 4, rss - rss0);
+	EXPECT_LE(len - len / 4, shmem - shmem0);
+	munmap((void *)p, len);
+	EXPECT_GT(len / 8, status_bytes("RssShmem") - shmem0);
+	close(fd);
 }
 
 /*

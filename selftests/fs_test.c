@@ -499,6 +499,9 @@ struct after_err {
 	long charge, size, blocks, bfree;
 };
 
+/* Memory cgroups beyond the owner in members_past_64_cgroups. */
+#define NR_MEMBERS	100
+
 FIXTURE(errs) {
 	char dir[64];
 	char cg[PATH_MAX];
@@ -506,7 +509,7 @@ FIXTURE(errs) {
 	long auto_reassess;
 	struct mpcg_worker w;
 	int fd;			/* the worker's */
-	pid_t pid[64];		/* holders (eusers) */
+	pid_t pid[NR_MEMBERS];	/* holders (members_past_64_cgroups) */
 };
 
 FIXTURE_SETUP(errs)
@@ -527,7 +530,7 @@ FIXTURE_TEARDOWN(errs)
 	int i;
 
 	mpcg_kill_all();
-	for (i = 0; i < 64; i++)
+	for (i = 0; i < (int)(sizeof(self->pid) / sizeof(self->pid[0])); i++)
 		if (self->pid[i] > 0) {
 			kill(self->pid[i], SIGKILL);
 			waitpid(self->pid[i], NULL, 0);
@@ -666,12 +669,11 @@ TEST_F_TIMEOUT(errs, nothing_lost_or_leaked, 300)
 }
 
 /*
- * A region has at most 64 members (the owner among them): the 65th memory
- * cgroup gets EUSERS for the mmap or the first I/O that would make it one,
- * and can join once a member has left and a reassessment freed its slot.
+ * A region has no limit on its members: 100 memory cgroups beyond the
+ * owner hold it mapped (the 64 slots of mpcg 0.2 gave the 65th EUSERS),
+ * one more joins by each way there is (mmap, read, write, fallocate), and
+ * when they go, reassessments free every member but the owner.
  */
-#define MAX_MEMBERS	64
-
 /* Child: hold @path mapped (a member) until killed; a byte when ready. */
 static void hold_mapped(const char *path, int ready)
 {
@@ -690,36 +692,14 @@ static void hold_mapped(const char *path, int ready)
 		pause();
 }
 
-/* In the 65th cgroup: every way to become a member fails with EUSERS. */
-static int join_refused(void *arg)
-{
-	char buf[1] = { 0 };
-	int fd;
-
-	/* Opening is not joining (a descriptor for ioctls only). */
-	fd = open(arg, O_RDWR);
-	if (fd < 0)
-		return 1;
-	if (mmap(NULL, 64 * KiB, PROT_READ, MAP_SHARED, fd, 0) != MAP_FAILED ||
-	    errno != EUSERS)
-		return 2;
-	if (pread(fd, buf, 1, 0) != -1 || errno != EUSERS)
-		return 3;
-	if (pwrite(fd, buf, 1, 0) != -1 || errno != EUSERS)
-		return 4;
-	if (fallocate(fd, 0, 0, 4096) != -1 || errno != EUSERS)
-		return 5;
-	close(fd);
-	return 0;
-}
-
-/* The same, once there is room: it joins. */
+/* In one more cgroup: every way to become a member works. */
 static int join_allowed(void *arg)
 {
-	char buf[1];
+	char buf[1] = { 0 };
 	void *p;
 	int fd;
 
+	/* Opening is not joining (a descriptor for ioctls only). */
 	fd = open(arg, O_RDWR);
 	if (fd < 0)
 		return 1;
@@ -728,6 +708,10 @@ static int join_allowed(void *arg)
 		return 2;
 	if (pread(fd, buf, 1, 0) != 1)
 		return 3;
+	if (pwrite(fd, buf, 1, 0) != 1)
+		return 4;
+	if (fallocate(fd, 0, 0, 4096))
+		return 5;
 	munmap(p, 64 * KiB);
 	close(fd);
 	return 0;
@@ -748,12 +732,12 @@ static long mpcg_object_count(const char *name)
 	return cg_read_key("/sys/kernel/debug/mpcg", "objects", name);
 }
 
-TEST_F_TIMEOUT(errs, eusers_past_64_cgroups, 600)
+TEST_F_TIMEOUT(errs, members_past_64_cgroups, 600)
 {
 	struct mpcg_region_stat st;
-	char cg[MAX_MEMBERS + 1][288], name[16];
+	char cg[NR_MEMBERS + 1][288], name[16];
 	long members0 = mpcg_object_count("members");
-	int i, fd, ready[2], status;
+	int i, fd, ready[2];
 	char c;
 
 	/* The owner (this test's cgroup) is the first member. */
@@ -761,17 +745,15 @@ TEST_F_TIMEOUT(errs, eusers_past_64_cgroups, 600)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ftruncate(fd, 64 * KiB));
 	ASSERT_EQ(1, nr_members(fd));
-	/* 63 more, a process each holding the file mapped. */
+	/* 100 more, a process each holding the file mapped. */
 	ASSERT_EQ(0, pipe(ready));
-	for (i = 0; i <= MAX_MEMBERS; i++) {
+	for (i = 0; i <= NR_MEMBERS; i++) {
 		snprintf(name, sizeof(name), "m%d", i);
 		ASSERT_EQ(0, cg_create(cg[i], sizeof(cg[i]), name))
 			TH_LOG("cgroup %s: %s", name, strerror(errno));
 	}
-	for (i = 0; i < MAX_MEMBERS - 1; i++) {
-		fflush(stdout);
-		fflush(stderr);
-		self->pid[i] = fork();
+	for (i = 0; i < NR_MEMBERS; i++) {
+		self->pid[i] = mpcg_fork();
 		ASSERT_LE(0, self->pid[i]);
 		if (!self->pid[i]) {
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -783,28 +765,18 @@ TEST_F_TIMEOUT(errs, eusers_past_64_cgroups, 600)
 		ASSERT_EQ('r', c) TH_LOG("holder %d: %s", i, strerror(c));
 	}
 	ASSERT_EQ(0, mpcg_region_get_stat(fd, &st));
-	EXPECT_EQ(MAX_MEMBERS - 1, st.nr_members);
-	EXPECT_EQ(MAX_MEMBERS, nr_members(fd));
+	EXPECT_EQ(NR_MEMBERS, st.nr_members);
+	EXPECT_EQ(NR_MEMBERS + 1, nr_members(fd));
+	EXPECT_EQ(NR_MEMBERS + 1, st.nr_member_entries);
 
-	/* The 65th cgroup cannot join; nothing of it is left. */
-	EXPECT_EQ(0, cg_run(cg[MAX_MEMBERS], join_refused, self->path));
-	EXPECT_EQ(MAX_MEMBERS, nr_members(fd));
-	EXPECT_EQ(0, mpcg_reassess_check(fd, 0, NULL, NULL));
-	EXPECT_EQ(MAX_MEMBERS, nr_members(fd));
-
-	/* One leaves; once a reassessment has freed its slot, it can. */
-	kill(self->pid[0], SIGKILL);
-	ASSERT_EQ(self->pid[0], waitpid(self->pid[0], &status, 0));
-	self->pid[0] = 0;
+	/* One more joins, by every way; nothing of it is left after. */
+	EXPECT_EQ(0, cg_run(cg[NR_MEMBERS], join_allowed, self->path));
+	EXPECT_EQ(NR_MEMBERS + 2, nr_members(fd));
 	ASSERT_EQ(0, mpcg_region_reassess(fd, NULL));
-	EXPECT_EQ(MAX_MEMBERS - 1, nr_members(fd));
-	EXPECT_EQ(0, cg_run(cg[MAX_MEMBERS], join_allowed, self->path));
-	EXPECT_EQ(MAX_MEMBERS, nr_members(fd));
-	/* And now the one that left is the one too many. */
-	EXPECT_EQ(0, cg_run(cg[0], join_refused, self->path));
+	EXPECT_EQ(NR_MEMBERS + 1, nr_members(fd));
 
 	/* All go: only the owner is left, then nothing. */
-	for (i = 1; i < MAX_MEMBERS - 1; i++) {
+	for (i = 0; i < NR_MEMBERS; i++) {
 		kill(self->pid[i], SIGKILL);
 		ASSERT_EQ(self->pid[i], waitpid(self->pid[i], NULL, 0));
 		self->pid[i] = 0;

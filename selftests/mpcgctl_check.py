@@ -41,8 +41,8 @@ def _ioc(d, nr, size):
 
 # The latest layouts (uapi/linux/mpcg.h), written out again here so that
 # this checker does not trust the header it checks.
-REGION_STAT = struct.Struct("<IIQQQQQIIIIQQQQQII")
-MEMBER = struct.Struct("<QQQIIIIQQQQQ")
+REGION_STAT = struct.Struct("<IIQQQQQIIIIQQQQQIIQ")
+MEMBER = struct.Struct("<QQQIIIIQQQQQQ")
 ATTACHMENT = struct.Struct("<IIQQQ16s")
 CHUNK = struct.Struct("<QQQII")
 TABLE = struct.Struct("<IIIIQ")
@@ -63,23 +63,23 @@ IOC_CGROUP_USAGE = _ioc(3, 0x11, CGROUP_USAGE.size)
 
 POLICIES = ["proportional", "equal", "first-touch", "owner"]
 STATES = ["assessed", "pending"]
-OWNER, DEPARTED = 1, 2
+OWNER, DEPARTED, HIGH = 1, 2, 4
 
 assert (REGION_STAT.size, MEMBER.size, ATTACHMENT.size, CHUNK.size,
         TABLE.size, CHUNK_QUERY.size, CGROUP_USAGE.size) == \
-    (112, 80, 48, 32, 24, 32, 72)
+    (120, 88, 48, 32, 24, 32, 72)
 
 STAT_KEYS = ("size flags dev ino file_size chunk_size resident_bytes policy "
              "state nr_members nr_attachments owner_cgroup_id reassessments "
              "chunks_moved bytes_moved shortfall_bytes nr_member_entries "
-             "reserved").split()
+             "reserved pinned_bytes").split()
 MEMBER_KEYS = ("dev ino cgroup_id flags nr_attachments slot reserved "
                "touched_bytes fair_share_bytes paid_bytes shortfall_bytes "
-               "peak_paid_bytes").split()
+               "peak_paid_bytes pinned_bytes").split()
 
 
 def region_stat(fd):
-    buf = bytearray(REGION_STAT.pack(REGION_STAT.size, *[0] * 17))
+    buf = bytearray(REGION_STAT.pack(REGION_STAT.size, *[0] * 18))
     fcntl.ioctl(fd, IOC_REGION_STAT, buf, True)
     d = dict(zip(STAT_KEYS, REGION_STAT.unpack(buf)))
     for k in ("size", "flags", "reserved"):
@@ -216,7 +216,8 @@ def read_json(key):
 
 
 def member_flags(f):
-    return ",".join(n for b, n in ((OWNER, "owner"), (DEPARTED, "departed"))
+    return ",".join(n for b, n in ((OWNER, "owner"), (DEPARTED, "departed"),
+                                   (HIGH, "high"))
                     if f & b) or None
 
 
@@ -261,6 +262,7 @@ def check_members(path):
         "slot": m["slot"], "touched": m["touched_bytes"],
         "fair": m["fair_share_bytes"], "paid": m["paid_bytes"],
         "shortfall": m["shortfall_bytes"], "peak": m["peak_paid_bytes"],
+        "pinned": m["pinned_bytes"],
     } for m in ms]
     expect(path + " members", rows, want)
     # What the numbers mean, as a user reads them.

@@ -590,6 +590,55 @@ static void op_s_mapwrite(void)
 	munmap(w.a, msize);
 }
 
+/*
+ * Pinned I/O: read a block device with O_DIRECT straight into a shared
+ * mapping of the scratch file, so that the kernel holds the mapped pages
+ * while the device writes them, with reassessments going on (a chunk in
+ * use must not move: the device's bytes would be lost).  The device is a
+ * ram disk (brd), a range of it per worker, filled first through the same
+ * O_DIRECT descriptor.  Then the model is the device's bytes there.
+ */
+static int dio_fd = -1;
+
+static void op_s_dio(void)
+{
+	static unsigned char *buf;
+	size_t len = (1 + rnd_below(64)) * PAGE, off;
+	unsigned int v = rnd();
+	off_t dev_off = (off_t)slot * SCRATCH_MAX;
+	unsigned char *a;
+	ssize_t n;
+	size_t i;
+
+	if (dio_fd < 0 || sfd < 0 || msize < len)
+		return;
+	if (!buf && posix_memalign((void **)&buf, PAGE, 64 * PAGE))
+		return;
+	off = rnd_below((msize - len) / PAGE + 1) * PAGE;
+	for (i = 0; i < len; i++)
+		buf[i] = pattern(off + i, v);
+	if (pwrite(dio_fd, buf, len, dev_off) != (ssize_t)len) {
+		failed("pwrite ram disk", errno, 0);
+		return;
+	}
+	a = mmap(NULL, msize, PROT_READ | PROT_WRITE, MAP_SHARED, sfd, 0);
+	if (a == MAP_FAILED) {
+		failed("mmap scratch", errno, 0);
+		return;
+	}
+	n = pread(dio_fd, a + off, len, dev_off);
+	munmap(a, msize);
+	if (n != (ssize_t)len) {
+		if (n < 0)
+			failed("O_DIRECT pread into a mapping", errno, 0);
+		else
+			problem("O_DIRECT pread into a mapping: %zd of %zu", n, len);
+		model_resync("O_DIRECT pread", off, len);
+		return;
+	}
+	model_set(off, len, buf);
+}
+
 static void op_s_verify(void)
 {
 	static unsigned char buf[SCRATCH_MAX];
@@ -768,7 +817,7 @@ enum {
 	OP_RO_MAP, OP_RO_TOUCH, OP_RO_MREMAP, OP_RO_PUNMAP, OP_RO_READ,
 	OP_S_WRITE, OP_S_TRUNC, OP_S_PUNCH, OP_S_FALLOC, OP_S_MAPWRITE,
 	OP_S_VERIFY, OP_S_UNLINK, OP_OTHER, OP_POLICY, OP_REASSESS,
-	OP_MIGRATE, OP_FORK, NR_OPS
+	OP_MIGRATE, OP_FORK, OP_S_DIO, NR_OPS
 };
 
 /* Relative frequencies. */
@@ -778,7 +827,7 @@ static const int op_weight[NR_OPS] = {
 	[OP_S_TRUNC] = 3, [OP_S_PUNCH] = 3, [OP_S_FALLOC] = 2,
 	[OP_S_MAPWRITE] = 4, [OP_S_VERIFY] = 3, [OP_S_UNLINK] = 1,
 	[OP_OTHER] = 4, [OP_POLICY] = 2, [OP_REASSESS] = 3, [OP_MIGRATE] = 2,
-	[OP_FORK] = 2,
+	[OP_FORK] = 2, [OP_S_DIO] = 3,
 };
 
 static void do_op(int op)
@@ -801,6 +850,7 @@ static void do_op(int op)
 	case OP_REASSESS: op_reassess(); break;
 	case OP_MIGRATE: op_migrate(); break;
 	case OP_FORK: op_fork(); break;
+	case OP_S_DIO: op_s_dio(); break;
 	}
 	__atomic_fetch_add(&sh->w[slot].ops, 1, __ATOMIC_RELAXED);
 }
@@ -853,6 +903,7 @@ static int worker(int w, unsigned int gen)
 		}
 	}
 	scratch_create();
+	dio_fd = open("/dev/ram0", O_RDWR | O_DIRECT);
 	if (fault_mode) {
 		/*
 		 * Fault everything in now (code, data, a deep stack), so that
@@ -1159,6 +1210,11 @@ int main(int argc, char **argv)
 	if (sh == MAP_FAILED)
 		return 1;
 	memset(sh, 0, sizeof(*sh));
+	/* A ram disk for the workers' pinned I/O (op_s_dio()), if there is one. */
+	snprintf(buf, sizeof(buf), "modprobe brd rd_nr=1 rd_size=%ld 2>/dev/null",
+		 (long)MAX_WORKERS * SCRATCH_MAX / 1024);
+	if (access("/dev/ram0", F_OK) && system(buf))
+		printf("# no brd module: no O_DIRECT reads into mappings\n");
 	if (mpcg_mount(mnt, sizeof(mnt), "size=512m,chunk=256k")) {
 		printf("# mount: %s\n", strerror(errno));
 		return errno == ENODEV ? 4 : 1;

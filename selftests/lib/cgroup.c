@@ -129,14 +129,25 @@ unsigned long long cg_id(const char *cg)
 	return st.st_ino;
 }
 
-int cg_set_max(const char *cg, long bytes)
+/* Write a memory limit file of @cg: @bytes, or "max" if negative. */
+static int cg_set_limit(const char *cg, const char *file, long bytes)
 {
 	char path[PATH_MAX + 32];
 
-	snprintf(path, sizeof(path), "%s/memory.max", cg);
+	snprintf(path, sizeof(path), "%s/%s", cg, file);
 	if (bytes < 0)
 		return write_file(path, "max");
 	return write_file(path, "%ld", bytes);
+}
+
+int cg_set_max(const char *cg, long bytes)
+{
+	return cg_set_limit(cg, "memory.max", bytes);
+}
+
+int cg_set_high(const char *cg, long bytes)
+{
+	return cg_set_limit(cg, "memory.high", bytes);
 }
 
 pid_t mpcg_fork(void)

@@ -50,6 +50,8 @@ unsigned long long cg_id(const char *cg);
 
 /* Set memory.max of @cg; a negative @bytes means "max". */
 int cg_set_max(const char *cg, long bytes);
+/* Set memory.high of @cg (-1: "max"): 0, or -1 with errno. */
+int cg_set_high(const char *cg, long bytes);
 
 /*
  * memory.current also counts charges a cgroup's pages were precharged for

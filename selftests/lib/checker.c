@@ -284,12 +284,16 @@ int mpcg_check_snap(const struct mpcg_snap *s, unsigned int flags)
 	unsigned long long chunk = st->chunk_size, den;
 	unsigned long long num[64];
 	long lo[64], hi[64], paid[64], i, j;
-	unsigned long long att_sum = 0, shortfall = 0;
+	unsigned long long att_sum = 0, shortfall = 0, pinned = 0;
 	unsigned int live = 0;
 	struct mpcg_univ u = { 0 };
 	struct mpcg_view v;
 	uint64_t *sh;
 	int g;
+
+	/* Chunks whose pages were in use stay where they are: pending. */
+	if (st->pinned_bytes)
+		flags |= MPCG_CHECK_PENDING;
 
 	mpcg_check_errors = 0;
 	mpcg_view_init(&v, &u, s);
@@ -322,9 +326,13 @@ int mpcg_check_snap(const struct mpcg_snap *s, unsigned int flags)
 		long touched = 0;
 
 		if (m->reserved || m->flags & ~(MPCG_MEMBER_OWNER |
-						MPCG_MEMBER_DEPARTED))
+						MPCG_MEMBER_DEPARTED |
+						MPCG_MEMBER_HIGH))
 			mpcg_check_fail("%s: reserved %u flags %#x", n,
 					m->reserved, m->flags);
+		if (m->flags & MPCG_MEMBER_HIGH && !m->shortfall_bytes)
+			mpcg_check_fail("%s: held back by memory.high, no shortfall",
+					n);
 		if (!(m->flags & MPCG_MEMBER_OWNER) !=
 		    (m->cgroup_id != st->owner_cgroup_id))
 			mpcg_check_fail("%s: flags %#x, owner is %s", n,
@@ -355,6 +363,7 @@ int mpcg_check_snap(const struct mpcg_snap *s, unsigned int flags)
 			live++;
 		att_sum += m->nr_attachments;
 		shortfall += m->shortfall_bytes;
+		pinned += m->pinned_bytes;
 		for (j = 0; j < s->nc; j++)
 			touched += s->touched[j] >> i & 1;
 		if (m->nr_attachments && m->touched_bytes != touched * chunk)
@@ -375,6 +384,9 @@ int mpcg_check_snap(const struct mpcg_snap *s, unsigned int flags)
 	if (st->shortfall_bytes != shortfall)
 		mpcg_check_fail("shortfall_bytes %llu, members' sum %llu",
 				(unsigned long long)st->shortfall_bytes, shortfall);
+	if (st->pinned_bytes != pinned)
+		mpcg_check_fail("pinned_bytes %llu, members' sum %llu",
+				(unsigned long long)st->pinned_bytes, pinned);
 	for (i = 0; i < s->na; i++) {
 		const struct mpcg_attachment_info *a = &s->a[i];
 		const struct mpcg_member_info *m = mpcg_snap_member(s, a->cgroup_id);
@@ -454,10 +466,13 @@ int mpcg_check_snap(const struct mpcg_snap *s, unsigned int flags)
 						mpcg_cg_name(s->m[i].cgroup_id),
 						(unsigned long long)s->m[i].shortfall_bytes);
 	} else {
-		/* A shortfall is what a member should pay and does not. */
+		/*
+		 * A shortfall, and chunks that stayed because they were in
+		 * use, are what a member should pay and does not.
+		 */
 		for (i = 0; i < s->nm; i++) {
 			const struct mpcg_member_info *m = &s->m[i];
-			long long sf = m->shortfall_bytes;
+			long long sf = m->shortfall_bytes + m->pinned_bytes;
 
 			g = mpcg_uidx(&u, m->cgroup_id);
 			if (sf && (sf < (lo[g] - paid[g]) * (long long)chunk ||
@@ -505,6 +520,8 @@ int mpcg_check_reassess(const struct mpcg_snap *b, const struct mpcg_snap *a,
 
 	errs = mpcg_check_snap(a, flags);
 	mpcg_check_errors = 0;
+	if (a->st.pinned_bytes)
+		flags |= MPCG_CHECK_PENDING;	/* as mpcg_check_snap() says */
 	if (r->state != a->st.state)
 		mpcg_check_fail("reassess says state %u, stat says %u",
 				r->state, a->st.state);

@@ -115,15 +115,16 @@ int ctl_open_or_die(void)
 	die_errno(MPCG_CTL_PATH, fd);
 }
 
+/* The flags of a member, as words separated by commas (a static buffer). */
 static const char *member_flags(uint32_t flags)
 {
-	if ((flags & MPCG_MEMBER_OWNER) && (flags & MPCG_MEMBER_DEPARTED))
-		return "owner,departed";
-	if (flags & MPCG_MEMBER_OWNER)
-		return "owner";
-	if (flags & MPCG_MEMBER_DEPARTED)
-		return "departed";
-	return "";
+	static char buf[32];
+
+	snprintf(buf, sizeof(buf), "%s%s%s",
+		 flags & MPCG_MEMBER_OWNER ? ",owner" : "",
+		 flags & MPCG_MEMBER_DEPARTED ? ",departed" : "",
+		 flags & MPCG_MEMBER_HIGH ? ",high" : "");
+	return buf[0] ? buf + 1 : buf;
 }
 
 static const char *policy_str(uint32_t p)
@@ -251,12 +252,12 @@ static int cmd_stat(int argc, char **argv)
 /* ---- members ---- */
 
 enum { M_CGROUP, M_ID, M_FLAGS, M_ATTACH, M_SLOT, M_TOUCHED, M_FAIR, M_PAID,
-       M_SHORTFALL, M_PEAK };
+       M_SHORTFALL, M_PEAK, M_PINNED };
 
 static const struct col_desc member_cols[] = {
 	[M_CGROUP] = { "CGROUP", 0.3, 0, COL_STR, "memory cgroup (path under the cgroup2 mount)" },
 	[M_ID] = { "ID", 5, SCOLS_FL_RIGHT, COL_NUM, "cgroup id (inode of its cgroup2 directory)" },
-	[M_FLAGS] = { "FLAGS", 5, 0, COL_STR, "owner: the region's owner; departed: no attachment left, still pays" },
+	[M_FLAGS] = { "FLAGS", 5, 0, COL_STR, "owner: the region's owner; departed: no attachment left, still pays; high: its memory.high kept chunks from moving to it" },
 	[M_ATTACH] = { "ATTACH", 3, SCOLS_FL_RIGHT, COL_NUM, "attachments (open files and mappings)" },
 	[M_SLOT] = { "SLOT", 2, SCOLS_FL_RIGHT, COL_NUM, "member number in the region (slot in the tracepoints)" },
 	[M_TOUCHED] = { "TOUCHED", 5, SCOLS_FL_RIGHT, COL_SIZE, "bytes of the chunks it touched" },
@@ -264,6 +265,7 @@ static const struct col_desc member_cols[] = {
 	[M_PAID] = { "PAID", 5, SCOLS_FL_RIGHT, COL_SIZE, "bytes charged to it now" },
 	[M_SHORTFALL] = { "SHORTFALL", 5, SCOLS_FL_RIGHT, COL_SIZE, "should pay but its limit refused" },
 	[M_PEAK] = { "PEAK", 5, SCOLS_FL_RIGHT, COL_SIZE, "most it ever paid" },
+	[M_PINNED] = { "PINNED", 5, SCOLS_FL_RIGHT, COL_SIZE, "should have got, but the chunks' pages were in use (pinned by I/O, busy)" },
 };
 
 static int cmd_members(int argc, char **argv)
@@ -298,6 +300,7 @@ static int cmd_members(int argc, char **argv)
 			case M_PAID: cell_size(&o, ln, c, m[i].paid_bytes); break;
 			case M_SHORTFALL: cell_size(&o, ln, c, m[i].shortfall_bytes); break;
 			case M_PEAK: cell_size(&o, ln, c, m[i].peak_paid_bytes); break;
+			case M_PINNED: cell_size(&o, ln, c, m[i].pinned_bytes); break;
 			}
 		}
 	}

@@ -100,14 +100,27 @@ struct mpcg_region_stat {
 	 */
 	__u32 nr_member_entries;
 	__u32 reserved;		/* out: 0 */
+	/*
+	 * VER2: chunks that should have moved in the last reassessment but
+	 * whose pages were in use (pinned by I/O, a read or fault in
+	 * progress): they stay where they are, and are retried
+	 */
+	__u64 pinned_bytes;
 };
 
 #define MPCG_REGION_STAT_SIZE_VER0	104
 #define MPCG_REGION_STAT_SIZE_VER1	112	/* nr_member_entries */
+#define MPCG_REGION_STAT_SIZE_VER2	120	/* pinned_bytes */
 
 /* Flags of struct mpcg_member_info. */
 #define MPCG_MEMBER_OWNER	_BITUL(0)	/* the region's owner */
 #define MPCG_MEMBER_DEPARTED	_BITUL(1)	/* no attachment left, still pays */
+/*
+ * Its memory.high (or an ancestor's) kept chunks from moving to it in the
+ * last reassessment: they are in its shortfall.  Reported by modules whose
+ * struct mpcg_features.member_flags has it.
+ */
+#define MPCG_MEMBER_HIGH	_BITUL(2)
 
 /*
  * An entry of MPCG_IOC_MEMBERS (the members of one region) and of
@@ -126,9 +139,15 @@ struct mpcg_member_info {
 	__u64 paid_bytes;	/* chunks charged to its memory cgroup now */
 	__u64 shortfall_bytes;	/* it should pay more, but its limit refused */
 	__u64 peak_paid_bytes;	/* the most paid_bytes has been */
+	/*
+	 * VER1: chunks that should have moved to it in the last
+	 * reassessment but whose pages were in use
+	 */
+	__u64 pinned_bytes;
 };
 
 #define MPCG_MEMBER_INFO_SIZE_VER0	80
+#define MPCG_MEMBER_INFO_SIZE_VER1	88	/* pinned_bytes */
 
 /* Kinds of struct mpcg_attachment_info. */
 #define MPCG_ATTACH_FILE	1	/* an open file description that did I/O */
