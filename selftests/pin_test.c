@@ -58,20 +58,6 @@ static int sh(const char *cmd)
 
 FIXTURE_SETUP(pin)
 {
-	char cmd[256];
-
-	self->old_auto = -1;
-	if (sh("command -v dmsetup >/dev/null"))
-		SKIP(return, "no dmsetup (apt-get install dmsetup)");
-	if (sh("modprobe brd rd_nr=1 rd_size=4096 2>/dev/null") ||
-	    sh("modprobe dm-delay 2>/dev/null"))
-		SKIP(return, "no brd or dm-delay module for this kernel");
-	snprintf(cmd, sizeof(cmd),
-		 "echo '0 8192 delay /dev/ram0 0 %d' | "
-		 "dmsetup create --noudevsync " DM_NAME " && dmsetup mknodes " DM_NAME,
-		 DELAY_MS);
-	ASSERT_EQ(0, sh(cmd)) TH_LOG("dmsetup create");
-	self->dm = 1;
 	self->old_auto = mpcg_engine_setup(&self->a, &self->b, &self->c);
 	ASSERT_LE(0, self->old_auto) TH_LOG("cgroups: %s", strerror(errno));
 	ASSERT_EQ(0, mpcg_mount(self->dir, sizeof(self->dir),
@@ -87,6 +73,29 @@ FIXTURE_TEARDOWN(pin)
 	if (self->dm)
 		sh("dmsetup remove --noudevsync " DM_NAME " && dmsetup mknodes");
 	sh("rmmod brd 2>/dev/null");
+}
+
+/*
+ * The slow device under the O_DIRECT read: dm-delay over a brd ramdisk.
+ * Returns why it cannot be made (the test is skipped then), or NULL.
+ */
+static const char *setup_device(int *dm)
+{
+	char cmd[256];
+
+	if (sh("command -v dmsetup >/dev/null"))
+		return "no dmsetup (apt-get install dmsetup)";
+	if (sh("modprobe brd rd_nr=1 rd_size=4096 2>/dev/null") ||
+	    sh("modprobe dm-delay 2>/dev/null") || access("/dev/ram0", F_OK))
+		return "no brd or dm-delay module for this kernel";
+	snprintf(cmd, sizeof(cmd),
+		 "echo '0 8192 delay /dev/ram0 0 %d' | "
+		 "dmsetup create --noudevsync " DM_NAME " && dmsetup mknodes " DM_NAME,
+		 DELAY_MS);
+	if (sh(cmd))
+		return "dmsetup create of a delay target failed";
+	*dm = 1;
+	return NULL;
 }
 
 /* The device's bytes: pattern 2; the file's, before the read: pattern 1. */
@@ -160,9 +169,13 @@ TEST_F_TIMEOUT(pin, odirect_into_mapping_during_reassessment, 120)
 	struct mpcg_reassess r;
 	pid_t rd, mb;
 	int p[2], fd, i;
+	const char *why;
 	char c;
 	long nm;
 
+	why = setup_device(&self->dm);
+	if (why)
+		SKIP(return, "%s", why);
 	ASSERT_EQ(0, fill_device());
 	ASSERT_EQ(0, pipe(p));
 	ra.go = p[1];
