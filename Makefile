@@ -73,7 +73,7 @@ SELFTEST_LIB_DIR := $(BUILD)/selftests-lib
 SELFTEST_LIB := $(SELFTEST_LIB_DIR)/libmpcgtest.a
 SELFTEST_LIB_OBJS := $(patsubst selftests/lib/%.c,$(SELFTEST_LIB_DIR)/%.o,$(wildcard selftests/lib/*.c))
 SELFTEST_OBJ_DIR := $(BUILD)/selftests-obj
-SELFTEST_OBJS := $(addprefix $(SELFTEST_OBJ_DIR)/,$(addsuffix .o,$(SELFTESTS) libmpcg_test stress))
+SELFTEST_OBJS := $(addprefix $(SELFTEST_OBJ_DIR)/,$(addsuffix .o,$(SELFTESTS) libmpcg_test stress failnth_test))
 SELFTEST_CFLAGS := $(USER_CFLAGS) -Iuapi -Itools/lib -MMD -MP
 SELFTEST_LIBS := $(SELFTEST_LIB) $(LIB_DIR)/libmpcg.a
 
@@ -291,7 +291,10 @@ bench:
 SECONDS ?= 600
 STRESS_ARGS ?=
 selftests: $(BUILD)/selftests-helpers/stress $(BUILD)/selftests-debug/stress_test \
-	   $(BUILD)/selftests-debug/fault_test
+	   $(BUILD)/selftests-debug/fault_test $(BUILD)/selftests-debug/failnth_test
+$(BUILD)/selftests-debug/failnth_test: $(SELFTEST_OBJ_DIR)/failnth_test.o $(SELFTEST_LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(LDFLAGS) -o $@ $< $(SELFTEST_LIBS)
 $(BUILD)/selftests-helpers/stress: $(SELFTEST_OBJ_DIR)/stress.o $(SELFTEST_LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(LDFLAGS) -o $@ $< $(SELFTEST_LIBS)

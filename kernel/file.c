@@ -177,6 +177,11 @@ static ssize_t mpcg_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		nr = min_t(loff_t, PAGE_SIZE - offset, size - pos);
 		nr = min(nr, iov_iter_count(to));
 		page = mpcg_region_get_page(r, pos >> PAGE_SHIFT, 0, a->member);
+		if (IS_ERR(page)) {
+			/* Recording a new reader of the chunk failed (-ENOMEM). */
+			err = PTR_ERR(page);
+			break;
+		}
 		if (page) {
 			void *kaddr = kmap_local_page(page);
 

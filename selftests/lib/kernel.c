@@ -57,7 +57,8 @@ int mpcg_fault_parse(const char *s)
 	       !strcmp(s, "both") ? MPCG_FAULT_SLAB | MPCG_FAULT_PAGE : 0;
 }
 
-int mpcg_fault_set(int which, int percent)
+/* The attributes of both injections in @which, probability aside. */
+static int fault_attrs(int which)
 {
 	static const char *const on[][2] = {
 		{ "task-filter", "Y" }, { "interval", "1" }, { "times", "-1" },
@@ -70,20 +71,46 @@ int mpcg_fault_set(int which, int percent)
 	for (d = 0; d < 2; d++) {
 		if (!(which & (1 << d)))
 			continue;
-		for (i = 0; percent && i < sizeof(on) / sizeof(on[0]); i++) {
+		for (i = 0; i < sizeof(on) / sizeof(on[0]); i++) {
 			snprintf(p, sizeof(p), "%s/%s", mpcg_fault_dirs[d],
 				 on[i][0]);
 			if (write_file(p, "%s", on[i][1]))
 				return -1;
 		}
 		snprintf(p, sizeof(p), "%s/min-order", mpcg_fault_dirs[d]);
-		if (percent && d == 1 && write_file(p, "0"))
+		if (d == 1 && write_file(p, "0"))
 			return -1;
+	}
+	return 0;
+}
+
+static int fault_probability(int which, int percent)
+{
+	char p[128];
+	int d;
+
+	for (d = 0; d < 2; d++) {
+		if (!(which & (1 << d)))
+			continue;
 		snprintf(p, sizeof(p), "%s/probability", mpcg_fault_dirs[d]);
 		if (write_file(p, "%d", percent))
 			return -1;
 	}
 	return 0;
+}
+
+int mpcg_fault_set(int which, int percent)
+{
+	if (percent && fault_attrs(which))
+		return -1;
+	return fault_probability(which, percent);
+}
+
+int mpcg_fault_nth_setup(int which)
+{
+	if (fault_attrs(which))
+		return -1;
+	return fault_probability(which, 0);
 }
 
 int kmsg_open(void)

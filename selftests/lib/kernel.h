@@ -45,6 +45,15 @@ int mpcg_fault_parse(const char *s);
  */
 int mpcg_fault_set(int which, int percent);
 
+/*
+ * Prepare the fault injection of /proc/thread-self/fail-nth (which makes
+ * the Nth allocation of the task fail, whatever the probability): the
+ * attributes of mpcg_fault_set() (sleeping and order-0 allocations too, no
+ * log line each) with probability 0, so nothing else fails.  Returns 0, or
+ * -1 with errno (ENOENT: no such fault injection).
+ */
+int mpcg_fault_nth_setup(int which);
+
 /* Kernel log: a reader positioned at the end, and a search from there. */
 int kmsg_open(void);
 /* Does a record logged since kmsg_open() contain both @a and @b? */
