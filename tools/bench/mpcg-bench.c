@@ -11,6 +11,9 @@
  *   re-touch     map the resident file again and touch every page
  *   write        write() the file in 1 MiB blocks into a new file
  *   read         read() it back in 1 MiB blocks
+ *   fsize        the shape of stress-ng's fsize stressor: fallocate()
+ *                256 KiB, then one byte at offsets 2^k - 2 up to 1 GiB,
+ *                truncate to 0; cycles per second
  * then, on mpcg only:
  *   reassess     a second cgroup touches all of a region: the time of the
  *                reassessment that moves half of it, as MiB/s, next to
@@ -119,6 +122,35 @@ static void touch_pages(volatile char *p, size_t len)
 		p[i] = 1;
 }
 
+/* Cycles per second of the fsize shape (see the top), best of @reps. */
+static double fsize_rate(struct fs *f)
+{
+	const int cycles = 20;
+	double best = 0;
+	int i, c;
+
+	for (i = 0; i < reps; i++) {
+		int fd = new_file(f, "fsize", 0);
+		double t0 = now(), t;
+		off_t off;
+
+		for (c = 0; c < cycles; c++) {
+			if (fallocate(fd, 0, 0, 256 * 1024))
+				die("fallocate");
+			for (off = 1; off < (1L << 30); off = off << 1 | 1)
+				if (fallocate(fd, 0, off - 1, 1))
+					die("fallocate");
+			if (ftruncate(fd, 0))
+				die("ftruncate");
+		}
+		t = now() - t0;
+		best = cycles / t > best ? cycles / t : best;
+		close(fd);
+		drop(f, "fsize");
+	}
+	return best;
+}
+
 static void bench_fs(struct fs *f)
 {
 	size_t len = size_mib * MIB;
@@ -177,6 +209,7 @@ static void bench_fs(struct fs *f)
 	put("re-touch", f->name, best_re * 1e3, "ms");
 	put("write", f->name, size_mib / best_w, "MiB/s");
 	put("read", f->name, size_mib / best_r, "MiB/s");
+	put("fsize", f->name, fsize_rate(f), "cycles/s");
 	fs_umount(f);
 	free(buf);
 }
