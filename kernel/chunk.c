@@ -228,16 +228,21 @@ void mpcg_chunks_init(struct mpcg_region *r, unsigned int chunk_shift)
 
 /*
  * Find the page at @in within chunk @ci and take a reference to it, without
- * locks.  Returns NULL if the chunk is not resident.
+ * locks.  Returns NULL if the chunk is not resident.  *@touched tells
+ * whether the member in @slot (MPCG_NO_SLOT: none) touched the chunk: the
+ * touch fast path, a bit test in the chunk's touch set, made here under
+ * RCU, since once the RCU read section ends the chunk may be removed and
+ * freed (the page reference does not keep it).
  */
 static struct page *mpcg_lookup_page(struct mpcg_region *r, unsigned long ci,
-				     unsigned int in,
-				     struct mpcg_chunk **chunkp)
+				     unsigned int in, unsigned int slot,
+				     struct mpcg_chunk **chunkp, bool *touched)
 {
 	struct mpcg_chunk *chunk;
 	struct mpcg_pages *pages;
 	struct page *page;
 
+	*touched = false;
 	rcu_read_lock();
 	for (;;) {
 		chunk = xa_load(&r->chunks, ci);
@@ -249,8 +254,12 @@ static struct page *mpcg_lookup_page(struct mpcg_region *r, unsigned long ci,
 		page = mpcg_pages_nth(pages, in);
 		if (!get_page_unless_zero(page))
 			continue;
-		if (page_private(page) == (unsigned long)chunk)
+		if (page_private(page) == (unsigned long)chunk) {
+			if (slot != MPCG_NO_SLOT)
+				*touched = mpcg_tset_has(rcu_dereference(chunk->ts),
+							 slot);
 			break;
+		}
 		/* Being removed or moved: look again. */
 		put_page(page);
 		cpu_relax();
@@ -454,12 +463,14 @@ struct page *mpcg_get_page(struct mpcg_region *r, pgoff_t index,
 {
 	unsigned long ci = index >> chunk_order(r);
 	unsigned int in = index & (pages_per_chunk(r) - 1);
+	unsigned int slot = toucher ? toucher->slot : MPCG_NO_SLOT;
 	struct mpcg_chunk *chunk;
 	struct page *page;
+	bool touched;
 	int err;
 
 	for (;;) {
-		page = mpcg_lookup_page(r, ci, in, &chunk);
+		page = mpcg_lookup_page(r, ci, in, slot, &chunk, &touched);
 		if (!page) {
 			if (!(flags & MPCG_GP_CREATE))
 				return NULL;
@@ -471,8 +482,8 @@ struct page *mpcg_get_page(struct mpcg_region *r, pgoff_t index,
 			continue;
 		}
 		if (!(flags & MPCG_GP_LOCK)) {
-			/* The fast path of a touch is this bit test. */
-			if (!toucher || mpcg_touched(chunk, toucher->slot))
+			/* The fast path of a touch: the lookup's bit test. */
+			if (!toucher || touched)
 				return page;
 			err = mpcg_touch_slow(r, chunk, page, false, toucher,
 					      changed);
