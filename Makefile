@@ -16,6 +16,9 @@
 #   make stress       [SECONDS=600] the stress run alone (docs/testing.md)
 #   make lint         checkpatch.pl --strict and kernel-doc on kernel/ and uapi/
 #                     (tools/lint; CI runs it first)
+#   make fstests      fstests on tmpfs and mpcg side by side in the VM (not in
+#                     make check; FSTESTS=, TESTS=, see the end of this file);
+#                     make fstests-deps installs what it needs
 #   make clean
 #
 # KVER picks the kernel series: 6.1 (Debian 12's linux-image-amd64, the
@@ -333,3 +336,30 @@ $(BUILD)/selftests/unload_test: selftests/unload_test.sh
 lint:
 	@tools/deps
 	@tools/lint $(BUILD)/kernel-scripts
+
+# ---- fstests ------------------------------------------------------------------
+#   make fstests [FSTESTS=DIR|TARBALL] [FSTESTS_PATCH=FILE] [TESTS="generic/quick"]
+#                [KVER=6.1] [FSTESTS_MINUTES=60] [FSTESTS_BATCH=40]
+#   The file system community's test suite on tmpfs and on mpcg (chunk=64k and
+#   chunk=2M) side by side in the VM, one VM per batch of tests, within
+#   FSTESTS_MINUTES of VM time: a table per configuration, the tests that pass
+#   on tmpfs and not on mpcg (then the exit status is 1) and
+#   build/fstests/summary.json (tools/fstests/run, docs/testing.md).  Not part
+#   of make check.  fstests is external: FSTESTS names its source (a directory
+#   or a .tar.gz), by default the copy in the shared folder beside the
+#   repository's checkout, and FSTESTS_PATCH the patch that makes it treat
+#   FSTYP=mpcg like tmpfs, from there too; it is built in build/fstests/tree.
+#   make fstests-deps installs the Debian packages it needs.
+FSTESTS ?= ../shared/fstests/xfstests-src.tar.gz
+FSTESTS_PATCH ?= ../shared/fstests/fstests-mpcg.patch
+TESTS ?= generic/quick
+.PHONY: fstests fstests-deps
+fstests-deps:
+	@tools/deps --fstests
+
+fstests:
+	@tools/deps
+	@tools/deps --fstests
+	@$(MAKE) --no-print-directory module
+	FSTESTS="$(FSTESTS)" FSTESTS_PATCH="$(FSTESTS_PATCH)" KVER=$(KVER) \
+		tools/fstests/run $(TESTS)
