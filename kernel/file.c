@@ -396,10 +396,13 @@ static int mpcg_getattr(struct mpcg_idmap *idmap,
 	 * programs that look for holes take st_blksize to be.
 	 */
 	stat->blksize = mpcg_chunk_size(r);
+	mpcg_fillattr_flags(inode, stat);
 	return 0;
 }
 
 const struct inode_operations mpcg_file_inode_operations = {
 	.setattr	= mpcg_setattr,
 	.getattr	= mpcg_getattr,
+	.fileattr_get	= mpcg_fileattr_get,
+	.fileattr_set	= mpcg_fileattr_set,
 };

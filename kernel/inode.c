@@ -6,12 +6,15 @@
  * hard links too, as on tmpfs) and the directory operations.  The namespace
  * lives in the dcache, as in ramfs: every dentry of the mount is pinned
  * until it is unlinked or the mount goes away.  Directory sizes count
- * MPCG_DIRENT_SIZE bytes per entry, as tmpfs's do.
+ * MPCG_DIRENT_SIZE bytes per entry, as tmpfs's do.  Inode flags (chattr:
+ * immutable, append-only, nodump, noatime) are kept as tmpfs keeps them;
+ * the VFS enforces immutable and append-only.
  *
  * Locking: the VFS holds the parent directory's inode lock around every
  * directory operation; nothing here takes a lock of its own.
  */
 #include <linux/fs.h>
+#include <linux/fileattr.h>	/* after fs.h: it needs its types */
 #include <linux/pagemap.h>
 #include <linux/random.h>
 #include <linux/slab.h>
@@ -20,6 +23,99 @@
 #include "mpcg.h"
 
 #define MPCG_DIRENT_SIZE	20	/* what tmpfs counts per entry */
+
+/* The chattr flags kept, as on tmpfs, and those a new inode inherits. */
+#define MPCG_FL_USER		(FS_IMMUTABLE_FL | FS_APPEND_FL | \
+				 FS_NODUMP_FL | FS_NOATIME_FL)
+#define MPCG_FL_INHERITED	(FS_NODUMP_FL | FS_NOATIME_FL)
+
+/* The inode's S_* flags from its chattr flags. */
+static void mpcg_set_inode_flags(struct inode *inode, unsigned int fsflags)
+{
+	unsigned int flags = 0;
+
+	if (fsflags & FS_IMMUTABLE_FL)
+		flags |= S_IMMUTABLE;
+	if (fsflags & FS_APPEND_FL)
+		flags |= S_APPEND;
+	if (fsflags & FS_NOATIME_FL)
+		flags |= S_NOATIME;
+	inode_set_flags(inode, flags, S_IMMUTABLE | S_APPEND | S_NOATIME);
+}
+
+/**
+ * mpcg_fileattr_get - the inode flags of a file or directory (lsattr)
+ * @dentry: its dentry
+ * @fa: filled in with the flags
+ *
+ * Context: process context.
+ *
+ * Return: 0.
+ */
+int mpcg_fileattr_get(struct dentry *dentry, struct fileattr *fa)
+{
+	fileattr_fill_flags(fa, READ_ONCE(MPCG_I(d_inode(dentry))->fsflags));
+	return 0;
+}
+
+/**
+ * mpcg_fileattr_set - set the inode flags of a file or directory (chattr)
+ * @idmap: the mount's idmapping (unused: the VFS checked ownership)
+ * @dentry: its dentry
+ * @fa: the new flags
+ *
+ * The VFS has checked that the caller owns the inode and may change the
+ * immutable and append-only flags (CAP_LINUX_IMMUTABLE).
+ *
+ * Context: process context, the inode's lock held by the VFS.
+ *
+ * Return: 0, or -EOPNOTSUPP for a flag or an xflags field mpcg does not
+ * keep (nothing is changed then).
+ */
+int mpcg_fileattr_set(struct mpcg_idmap *idmap, struct dentry *dentry,
+		      struct fileattr *fa)
+{
+	struct inode *inode = d_inode(dentry);
+
+	if (fileattr_has_fsx(fa) || (fa->flags & ~MPCG_FL_USER))
+		return -EOPNOTSUPP;
+	WRITE_ONCE(MPCG_I(inode)->fsflags, fa->flags);
+	mpcg_set_inode_flags(inode, fa->flags);
+	mpcg_inode_set_ctime(inode, current_time(inode));
+	return 0;
+}
+
+/**
+ * mpcg_fillattr_flags - report the inode flags in statx's attributes
+ * @inode: the file or directory
+ * @stat: what getattr returns
+ *
+ * Context: process context.
+ */
+void mpcg_fillattr_flags(struct inode *inode, struct kstat *stat)
+{
+	unsigned int fsflags = READ_ONCE(MPCG_I(inode)->fsflags);
+
+	if (fsflags & FS_IMMUTABLE_FL)
+		stat->attributes |= STATX_ATTR_IMMUTABLE;
+	if (fsflags & FS_APPEND_FL)
+		stat->attributes |= STATX_ATTR_APPEND;
+	if (fsflags & FS_NODUMP_FL)
+		stat->attributes |= STATX_ATTR_NODUMP;
+	stat->attributes_mask |= STATX_ATTR_IMMUTABLE | STATX_ATTR_APPEND |
+				 STATX_ATTR_NODUMP;
+}
+
+static int mpcg_dir_getattr(struct mpcg_idmap *idmap,
+			    const struct path *path, struct kstat *stat,
+			    u32 request_mask, unsigned int query_flags)
+{
+	struct inode *inode = d_inode(path->dentry);
+
+	mpcg_fillattr(idmap, request_mask, inode, stat);
+	mpcg_fillattr_flags(inode, stat);
+	return 0;
+}
 
 /* Take one of the mount's nr_inodes for an inode or an extra link. */
 static bool mpcg_inode_reserve(struct super_block *sb)
@@ -84,6 +180,13 @@ struct inode *mpcg_get_inode(struct super_block *sb, const struct inode *dir,
 	inode->i_generation = get_random_u32();
 	/* From here on, evicting the inode gives its count back. */
 	inode_init_owner(MPCG_NOP_IDMAP, inode, dir, mode);
+	if (dir && !S_ISLNK(mode)) {
+		unsigned int fsflags = container_of(dir,
+				const struct mpcg_inode_info, vfs_inode)->fsflags;
+
+		MPCG_I(inode)->fsflags = fsflags & MPCG_FL_INHERITED;
+		mpcg_set_inode_flags(inode, MPCG_I(inode)->fsflags);
+	}
 	mpcg_inode_set_atime(inode, mpcg_inode_touch(inode, NULL));
 
 	switch (mode & S_IFMT) {
@@ -288,4 +391,7 @@ const struct inode_operations mpcg_dir_inode_operations = {
 	.mknod		= mpcg_mknod,
 	.rename		= mpcg_rename,
 	.tmpfile	= mpcg_tmpfile,
+	.getattr	= mpcg_dir_getattr,
+	.fileattr_get	= mpcg_fileattr_get,
+	.fileattr_set	= mpcg_fileattr_set,
 };

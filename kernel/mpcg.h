@@ -314,6 +314,7 @@ struct mpcg_region {
  */
 struct mpcg_inode_info {
 	struct mpcg_region *region;	/* NULL unless a regular file */
+	unsigned int fsflags;		/* FS_*_FL of chattr (inode.c) */
 	struct inode vfs_inode;
 };
 
@@ -515,6 +516,10 @@ struct inode *mpcg_get_inode(struct super_block *sb, const struct inode *dir,
 /* file.c: regular files */
 extern const struct file_operations mpcg_file_operations;
 extern const struct inode_operations mpcg_file_inode_operations;
+int mpcg_fileattr_get(struct dentry *dentry, struct fileattr *fa);
+int mpcg_fileattr_set(struct mpcg_idmap *idmap, struct dentry *dentry,
+		      struct fileattr *fa);
+void mpcg_fillattr_flags(struct inode *inode, struct kstat *stat);
 
 /* super.c: the filesystem type */
 int mpcg_fs_init(void);

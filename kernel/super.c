@@ -212,6 +212,7 @@ static struct inode *mpcg_alloc_inode(struct super_block *sb)
 		return NULL;
 	/* Set for regular files by mpcg_get_inode(). */
 	info->region = NULL;
+	info->fsflags = 0;
 	return &info->vfs_inode;
 }
 

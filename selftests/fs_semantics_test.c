@@ -11,8 +11,7 @@
  *    mpcg (pages on tmpfs): expectations are computed with the variant's
  *    allocation unit, "gran" (PAGE_SIZE on tmpfs, the chunk on mpcg);
  *  - statfs f_type is MPCG_SUPER_MAGIC;
- *  - no extended attributes, no inode flags (FS_IOC_GETFLAGS: ENOTTY), no
- *    birth time in statx, none of tmpfs's huge=, mpol=, nr_blocks=,
+ *  - no extended attributes, no birth time in statx, none of tmpfs's huge=, mpol=, nr_blocks=,
  *    inode32 and inode64 options, no mounts in a user namespace;
  *  - mpcg memory is not swapped (nothing here can see that).
  *
@@ -57,6 +56,10 @@
 #define FS_IOC_SETFLAGS		_IOW('f', 2, long)
 #endif
 #ifndef FS_NOATIME_FL
+#define FS_COMPR_FL		0x00000004
+#define FS_IMMUTABLE_FL		0x00000010
+#define FS_APPEND_FL		0x00000020
+#define FS_NODUMP_FL		0x00000040
 #define FS_NOATIME_FL		0x00000080
 #endif
 
@@ -3175,37 +3178,129 @@ TEST_F(fsm, xattrs)
 
 /* ---- by-design differences: each variant's own result ---- */
 
+/* @path's inode flags, or -1 with errno. */
+static int get_flags(const char *path)
+{
+	int fd = open(path, O_RDONLY), flags = -1, ret;
+
+	if (fd < 0)
+		return -1;
+	ret = ioctl(fd, FS_IOC_GETFLAGS, &flags);
+	close(fd);
+	return ret ? -1 : flags;
+}
+
+/* Set @path's inode flags: 0, or -1 with errno. */
+static int set_flags(const char *path, int flags)
+{
+	int fd = open(path, O_RDONLY), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = ioctl(fd, FS_IOC_SETFLAGS, &flags);
+	close(fd);
+	return ret;
+}
+
+/* statx's stx_attributes of @path, with @mask set to stx_attributes_mask. */
+static unsigned long long attributes(const char *path,
+				     unsigned long long *mask)
+{
+	struct statx stx;
+
+	memset(&stx, 0, sizeof(stx));
+	if (statx(AT_FDCWD, path, 0, STATX_BASIC_STATS, &stx))
+		return ~0ULL;
+	*mask = stx.stx_attributes_mask;
+	return stx.stx_attributes;
+}
+
 /*
- * Inode flags (chattr/lsattr): tmpfs keeps FS_IMMUTABLE, APPEND, NODUMP
- * and NOATIME; mpcg has no inode flags, the ioctls are ENOTTY.  tmpfs has
- * them only with CONFIG_TMPFS_XATTR, as its trusted.* attributes (the
- * debug kernel has neither): then its ioctls are ENOTTY too.
+ * Inode flags (chattr/lsattr), as tmpfs keeps them: immutable, append-only,
+ * nodump and noatime, reported by statx, enforced by the VFS, nodump and
+ * noatime inherited from the directory.  tmpfs has them only with
+ * CONFIG_TMPFS_XATTR (as its trusted.* attributes; the debug kernel has
+ * neither): there its ioctls are ENOTTY.
  */
 TEST_F(fsm, inode_flags)
 {
-	int fd, flags = -1, trusted, user;
+	const unsigned long long all = STATX_ATTR_IMMUTABLE |
+				       STATX_ATTR_APPEND | STATX_ATTR_NODUMP;
+	const char *f = P(self->dir, "f"), *d = P(self->dir, "d");
+	unsigned long long mask;
+	int fd, trusted, user;
+	char buf[8];
 
 	tmpfs_xattrs(&trusted, &user);
 	ASSERT_LE(0, trusted);
-	fd = open(P(self->dir, "f"), O_RDWR | O_CREAT, 0644);
-	ASSERT_LE(0, fd);
-	if (variant->mpcg || trusted) {
-		EXPECT_EQ(-1, ioctl(fd, FS_IOC_GETFLAGS, &flags));
+	ASSERT_EQ(0, mkfile(f, 0644, 0, 0));
+	if (!variant->mpcg && trusted) {
+		EXPECT_EQ(-1, get_flags(f));
 		EXPECT_EQ(ENOTTY, errno);
-		flags = FS_NOATIME_FL;
-		EXPECT_EQ(-1, ioctl(fd, FS_IOC_SETFLAGS, &flags));
-		EXPECT_EQ(ENOTTY, errno);
-	} else {
-		EXPECT_EQ(0, ioctl(fd, FS_IOC_GETFLAGS, &flags))
-			TH_LOG("FS_IOC_GETFLAGS: %s", strerror(errno));
-		EXPECT_EQ(0, flags);
-		flags = FS_NOATIME_FL;
-		EXPECT_EQ(0, ioctl(fd, FS_IOC_SETFLAGS, &flags));
-		flags = 0;
-		EXPECT_EQ(0, ioctl(fd, FS_IOC_GETFLAGS, &flags));
-		EXPECT_EQ(FS_NOATIME_FL, flags);
+		return;
 	}
+	EXPECT_EQ(0, get_flags(f)) TH_LOG("FS_IOC_GETFLAGS: %s", strerror(errno));
+	/* A flag neither keeps: refused, nothing changed. */
+	EXPECT_EQ(-1, set_flags(f, FS_COMPR_FL | FS_NODUMP_FL));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(0, get_flags(f));
+	EXPECT_EQ(0, attributes(f, &mask));
+	EXPECT_EQ(all, mask & all);
+
+	ASSERT_EQ(0, set_flags(f, FS_NOATIME_FL | FS_NODUMP_FL));
+	EXPECT_EQ(FS_NOATIME_FL | FS_NODUMP_FL, get_flags(f));
+	EXPECT_EQ(STATX_ATTR_NODUMP, attributes(f, &mask) & all);
+
+	/* Append-only: writes only at the end, no truncation, no unlink. */
+	ASSERT_EQ(0, set_flags(f, FS_APPEND_FL));
+	EXPECT_EQ(STATX_ATTR_APPEND, attributes(f, &mask) & all);
+	EXPECT_EQ(-1, open(f, O_WRONLY));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-1, truncate(f, 0));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-1, unlink(f));
+	EXPECT_EQ(EPERM, errno);
+	fd = open(f, O_WRONLY | O_APPEND);
+	ASSERT_LE(0, fd) TH_LOG("open(O_APPEND): %s", strerror(errno));
+	EXPECT_EQ(3, pwrite(fd, "abc", 3, 0));
+	EXPECT_EQ(1, pwrite(fd, "d", 1, 0));
+	EXPECT_EQ(-1, ftruncate(fd, 1));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED,
+				   fd, 0));
 	close(fd);
+
+	/* Immutable: readable, nothing else. */
+	ASSERT_EQ(0, set_flags(f, FS_IMMUTABLE_FL));
+	EXPECT_EQ(STATX_ATTR_IMMUTABLE, attributes(f, &mask) & all);
+	EXPECT_EQ(-1, open(f, O_RDWR));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-1, chmod(f, 0600));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-1, rename(f, P(self->dir, "g")));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-1, link(f, P(self->dir, "g")));
+	EXPECT_EQ(EPERM, errno);
+	fd = open(f, O_RDONLY);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(4, pread(fd, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, "abcd", 4));
+	close(fd);
+	ASSERT_EQ(0, set_flags(f, 0));
+	EXPECT_EQ(0, attributes(f, &mask) & all);
+	EXPECT_EQ(0, unlink(f));
+
+	/* A directory's nodump and noatime go to what is created in it. */
+	ASSERT_EQ(0, mkdir(d, 0755));
+	ASSERT_EQ(0, set_flags(d, FS_NODUMP_FL | FS_NOATIME_FL | FS_APPEND_FL));
+	EXPECT_EQ(all & ~STATX_ATTR_IMMUTABLE, attributes(d, &mask) & all);
+	ASSERT_EQ(0, mkfile(P(self->dir, "d/f"), 0644, 0, 0));
+	EXPECT_EQ(FS_NODUMP_FL | FS_NOATIME_FL, get_flags(P(self->dir, "d/f")));
+	/* An append-only directory: entries are added, not removed. */
+	EXPECT_EQ(-1, unlink(P(self->dir, "d/f")));
+	EXPECT_EQ(EPERM, errno);
+	ASSERT_EQ(0, set_flags(d, 0));
+	EXPECT_EQ(0, unlink(P(self->dir, "d/f")));
 }
 
 /* statx: tmpfs reports a birth time (STATX_BTIME), mpcg does not. */
