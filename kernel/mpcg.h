@@ -512,14 +512,14 @@ void mpcg_ctl_exit(void);
 extern const struct inode_operations mpcg_dir_inode_operations;
 struct inode *mpcg_get_inode(struct super_block *sb, const struct inode *dir,
 			     umode_t mode, dev_t dev);
-
-/* file.c: regular files */
-extern const struct file_operations mpcg_file_operations;
-extern const struct inode_operations mpcg_file_inode_operations;
 int mpcg_fileattr_get(struct dentry *dentry, struct fileattr *fa);
 int mpcg_fileattr_set(struct mpcg_idmap *idmap, struct dentry *dentry,
 		      struct fileattr *fa);
 void mpcg_fillattr_flags(struct inode *inode, struct kstat *stat);
+
+/* file.c: regular files */
+extern const struct file_operations mpcg_file_operations;
+extern const struct inode_operations mpcg_file_inode_operations;
 
 /* super.c: the filesystem type */
 int mpcg_fs_init(void);
