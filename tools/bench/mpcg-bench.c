@@ -580,17 +580,38 @@ static int members(int fd, struct mpcg_member_info *mi, int cap)
  * touch every page, released at once; the time until all are done and, on
  * mpcg (auto_reassess_ms as the module has it), the region is assessed.
  */
+/* The pipes that line up a benchmark's workers (see worker()). */
+struct gates {
+	int ready[2], go[2], done[2];
+};
+
+static void gates_open(struct gates *g)
+{
+	if (pipe(g->ready) || pipe(g->go) || pipe(g->done))
+		die("pipe");
+}
+
+static void gates_close(struct gates *g)
+{
+	close(g->ready[0]);
+	close(g->ready[1]);
+	close(g->go[0]);
+	close(g->go[1]);
+	close(g->done[0]);
+	close(g->done[1]);
+}
+
 static void bench_share(struct fs *f)
 {
 	size_t len = share_mib * MIB;
-	int ready[2], go[2], done[2], i, fd;
+	struct gates g;
+	int i, fd;
 	struct mpcg_region_stat st;
 	double best = 1e9, best_touch = 1e9, moved = -1, t0, t;
 	pid_t pids[SHARERS];
 	char path[128];
 
-	if (pipe(ready) || pipe(go) || pipe(done))
-		die("pipe");
+	gates_open(&g);
 	fs_mount(f);
 	snprintf(path, sizeof(path), "%s/s", f->dir);
 	for (i = 0; i < reps; i++) {
@@ -601,13 +622,13 @@ static void bench_share(struct fs *f)
 			struct worker w = { .cg = k, .path = path, .len = len,
 					    .step = 4096, .how = WK_MAP };
 
-			pids[k] = worker(&w, ready[1], go[0], done[1]);
+			pids[k] = worker(&w, g.ready[1], g.go[0], g.done[1]);
 		}
-		wait_bytes(ready[0], SHARERS);
+		wait_bytes(g.ready[0], SHARERS);
 		t0 = now();
-		if (write(go[1], "gggggggg", SHARERS) != SHARERS)
+		if (write(g.go[1], "gggggggg", SHARERS) != SHARERS)
 			die("pipe");
-		wait_bytes(done[0], SHARERS);
+		wait_bytes(g.done[0], SHARERS);
 		t = now() - t0;
 		best_touch = t < best_touch ? t : best_touch;
 		if (!strcmp(f->type, "mpcg"))
@@ -634,12 +655,7 @@ static void bench_share(struct fs *f)
 	if (moved >= 0)
 		put("share-moved", f->name, moved / (double)MIB, "MiB");
 	fs_umount(f);
-	close(ready[0]);
-	close(ready[1]);
-	close(go[0]);
-	close(go[1]);
-	close(done[0]);
-	close(done[1]);
+	gates_close(&g);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -670,7 +686,8 @@ static void bench_kmem(struct fs *f)
 {
 	size_t len = kmem_mib * MIB, mlen = 16 * 64 * 1024;
 	int is_mpcg = !strcmp(f->type, "mpcg");
-	int nr = reps < 3 ? 3 : reps, ready[2], done[2], go[2], i, k, fd;
+	int nr = reps < 3 ? 3 : reps, i, k, fd;
+	struct gates g;
 	double *per_c = calloc(nr, sizeof(double));
 	double *per_m = calloc(nr, sizeof(double));
 	double s0;
@@ -678,8 +695,9 @@ static void bench_kmem(struct fs *f)
 	char path[128], warm[128], *p, *buf;
 	long n0, n;
 
-	if (!pids || !per_c || !per_m || pipe(ready) || pipe(go) || pipe(done))
+	if (!pids || !per_c || !per_m)
 		die("setup");
+	gates_open(&g);
 	/*
 	 * What ran before (the previous round's processes) still frees
 	 * objects through RCU, which batches kfree_rcu() for seconds: frees
@@ -727,15 +745,15 @@ static void bench_kmem(struct fs *f)
 					    .step = 64 * 1024,
 					    .how = WK_READ, .warm = warm };
 
-			pids[k] = worker(&w, ready[1], go[0], done[1]);
+			pids[k] = worker(&w, g.ready[1], g.go[0], g.done[1]);
 		}
-		wait_bytes(ready[0], nprocs);
+		wait_bytes(g.ready[0], nprocs);
 		n0 = mpcg_objects("members");
 		s0 = slab_bytes();
 		for (k = 0; k < nprocs; k++)
-			if (write(go[1], "g", 1) != 1)
+			if (write(g.go[1], "g", 1) != 1)
 				die("pipe");
-		wait_bytes(done[0], nprocs);
+		wait_bytes(g.done[0], nprocs);
 		n = is_mpcg ? mpcg_objects("members") - n0 : nprocs;
 		per_m[i] = (slab_bytes() - s0) / n;
 		reap(pids, nprocs);
@@ -751,12 +769,7 @@ out:
 	free(pids);
 	free(per_c);
 	free(per_m);
-	close(ready[0]);
-	close(ready[1]);
-	close(go[0]);
-	close(go[1]);
-	close(done[0]);
-	close(done[1]);
+	gates_close(&g);
 }
 
 static int cmp_desc(const void *a, const void *b)
@@ -816,13 +829,13 @@ static void bench_join(struct fs *f)
 	struct mpcg_reassess ra = { .size = sizeof(ra) };
 	struct mpcg_member_info mi[MAX_CGROUPS];
 	__u64 paid[SHARERS], moved = 0, expected = 0, ids[SHARERS];
-	int ready[2], done[2], i, k, n, fd, exact = 1;
+	int i, k, n, fd, exact = 1;
+	struct gates g;
 	pid_t pids[SHARERS + 1];
 	struct mpcg_region_stat st;
 	char path[128], *src, *dst;
 
-	if (pipe(ready) || pipe(done))
-		die("pipe");
+	gates_open(&g);
 	for (k = 0; k < SHARERS; k++)
 		ids[k] = cgroup_id(k);
 	fs_mount(f);
@@ -833,9 +846,9 @@ static void bench_join(struct fs *f)
 			struct worker w = { .cg = k, .path = path, .len = len,
 					    .step = chunk, .how = WK_MAP };
 
-			pids[k] = worker(&w, ready[1], -1, done[1]);
-			wait_bytes(ready[0], 1);
-			wait_bytes(done[0], 1);
+			pids[k] = worker(&w, g.ready[1], -1, g.done[1]);
+			wait_bytes(g.ready[0], 1);
+			wait_bytes(g.done[0], 1);
 			if (k < SHARERS - 1)
 				continue;
 			ra.size = sizeof(ra);
@@ -892,10 +905,7 @@ static void bench_join(struct fs *f)
 	free(dst);
 out:
 	fs_umount(f);
-	close(ready[0]);
-	close(ready[1]);
-	close(done[0]);
-	close(done[1]);
+	gates_close(&g);
 }
 
 /*
@@ -909,12 +919,14 @@ static void bench_query(struct fs *f, long mib, const char *name)
 	struct mpcg_member_info mi[MAX_CGROUPS + 2];
 	pid_t *pids = calloc(nprocs, sizeof(pid_t));
 	size_t len = mib * MIB;
-	int ready[2], done[2], i, fd;
+	struct gates g;
+	int i, fd;
 	double best, t0, t1;
 	char path[128];
 
-	if (!pids || pipe(ready) || pipe(done))
+	if (!pids)
 		die("setup");
+	gates_open(&g);
 	fs_mount(f);
 	fd = new_file(f, "q", len);
 	snprintf(path, sizeof(path), "%s/q", f->dir);
@@ -923,9 +935,9 @@ static void bench_query(struct fs *f, long mib, const char *name)
 				    .len = len, .step = i ? 2 * MIB : 4096,
 				    .how = WK_MAP };
 
-		pids[i] = worker(&w, ready[1], -1, done[1]);
-		wait_bytes(ready[0], 1);
-		wait_bytes(done[0], 1);
+		pids[i] = worker(&w, g.ready[1], -1, g.done[1]);
+		wait_bytes(g.ready[0], 1);
+		wait_bytes(g.done[0], 1);
 	}
 	best = 1e9;
 	for (i = 0; i < 100; i++) {
@@ -961,10 +973,7 @@ static void bench_query(struct fs *f, long mib, const char *name)
 	drop(f, "q");
 	fs_umount(f);
 	free(pids);
-	close(ready[0]);
-	close(ready[1]);
-	close(done[0]);
-	close(done[1]);
+	gates_close(&g);
 }
 
 int main(int argc, char **argv)
