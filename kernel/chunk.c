@@ -41,6 +41,9 @@
 #include "mpcg.h"
 #include "trace.h"
 
+/* Chunks have a cache of their own: kmalloc would round 48 bytes to 64. */
+static struct kmem_cache *mpcg_chunk_cachep;
+
 static inline unsigned int chunk_order(const struct mpcg_region *r)
 {
 	return r->chunk_shift - PAGE_SHIFT;
@@ -51,40 +54,80 @@ static inline unsigned int pages_per_chunk(const struct mpcg_region *r)
 	return 1U << chunk_order(r);
 }
 
+/*
+ * chunk->pages is either a struct mpcg_pages (a chunk in several pieces) or,
+ * with MPCG_PAGES_WHOLE set, the first page of a chunk that is one piece of
+ * the chunk's order: most chunks, which then need no object of their own
+ * (docs/benchmarks.md, kernel memory per chunk).  struct page is word
+ * aligned, so bit 0 of its address is free.
+ */
+#define MPCG_PAGES_WHOLE	1UL
+
+static bool mpcg_pages_whole(const struct mpcg_pages *pages)
+{
+	return (unsigned long)pages & MPCG_PAGES_WHOLE;
+}
+
+/* The order of each piece of @pages, of a chunk of order @chunk_order. */
+static unsigned int mpcg_pages_order(const struct mpcg_pages *pages,
+				     unsigned int chunk_order)
+{
+	return mpcg_pages_whole(pages) ? chunk_order : pages->order;
+}
+
 static struct page *mpcg_pages_nth(const struct mpcg_pages *pages,
 				   unsigned int n)
 {
+	if (mpcg_pages_whole(pages))
+		return nth_page((struct page *)((unsigned long)pages &
+						~MPCG_PAGES_WHOLE), n);
 	return nth_page(pages->piece[n >> pages->order],
 			n & ((1U << pages->order) - 1));
 }
 
-/* Drop the region's references to the first @nr_pieces pieces. */
-static void mpcg_pages_put(struct mpcg_pages *pages, unsigned int nr_pieces)
+/* Drop the references to the first @nr of @piece, of 2^@order pages each. */
+static void mpcg_pieces_put(struct page **piece, unsigned int order,
+			    unsigned int nr)
 {
 	unsigned int i, j;
 
-	for (i = 0; i < nr_pieces; i++)
-		for (j = 0; j < (1U << pages->order); j++)
-			put_page(nth_page(pages->piece[i], j));
+	for (i = 0; i < nr; i++)
+		for (j = 0; j < (1U << order); j++)
+			put_page(nth_page(piece[i], j));
 }
 
 /*
  * Allocate the memory of one chunk of 2^@order pages (zeroed if @gfp has
  * __GFP_ZERO, and always on a kernel booted with init_on_alloc=1): as a single
- * piece if possible, else in pieces of PAGE_ALLOC_COSTLY_ORDER, else page by
- * page.  Only the last attempt uses @gfp as given (and so the caller's OOM
+ * piece if possible (returned as MPCG_PAGES_WHOLE, without a struct
+ * mpcg_pages), else in pieces of PAGE_ALLOC_COSTLY_ORDER, else page by page.
+ * Only the last attempt uses @gfp as given (and so the caller's OOM
  * semantics); larger pieces are tried without retrying or warning.
  */
 static struct mpcg_pages *mpcg_pages_alloc(unsigned int order, gfp_t gfp)
 {
 	unsigned int piece_order = order;
 	struct mpcg_pages *pages;
+	struct page *page;
+
+	page = alloc_pages(order ? (gfp & ~__GFP_RETRY_MAYFAIL) |
+			   __GFP_NORETRY | __GFP_NOWARN : gfp, order);
+	if (page) {
+		split_page(page, order);
+		mpcg_objects_add(MPCG_OBJ_PAGES, 1L << order);
+		return (struct mpcg_pages *)((unsigned long)page |
+					     MPCG_PAGES_WHOLE);
+	}
+	if (!order || fatal_signal_pending(current))
+		return NULL;
 
 	for (;;) {
-		unsigned int n = 1U << (order - piece_order);
+		unsigned int n, i;
 		gfp_t g = gfp;
-		unsigned int i;
 
+		piece_order = piece_order > PAGE_ALLOC_COSTLY_ORDER ?
+			      PAGE_ALLOC_COSTLY_ORDER : 0;
+		n = 1U << (order - piece_order);
 		if (piece_order)
 			g = (g & ~__GFP_RETRY_MAYFAIL) | __GFP_NORETRY |
 			    __GFP_NOWARN;
@@ -93,8 +136,7 @@ static struct mpcg_pages *mpcg_pages_alloc(unsigned int order, gfp_t gfp)
 			return NULL;
 		pages->order = piece_order;
 		for (i = 0; i < n; i++) {
-			struct page *page = alloc_pages(g, piece_order);
-
+			page = alloc_pages(g, piece_order);
 			if (!page)
 				break;
 			if (piece_order)
@@ -105,17 +147,15 @@ static struct mpcg_pages *mpcg_pages_alloc(unsigned int order, gfp_t gfp)
 			mpcg_objects_add(MPCG_OBJ_PAGES, 1L << order);
 			return pages;
 		}
-		mpcg_pages_put(pages, i);
+		mpcg_pieces_put(pages->piece, piece_order, i);
 		kfree(pages);
 		if (!piece_order || fatal_signal_pending(current))
 			return NULL;
-		piece_order = piece_order > PAGE_ALLOC_COSTLY_ORDER ?
-			      PAGE_ALLOC_COSTLY_ORDER : 0;
 	}
 }
 
 /*
- * Copy the @nr pages of @src to @dst, one physically contiguous run (the
+ * Copy the 2^@order pages of a chunk from @src to @dst, one physically contiguous run (the
  * smaller of their pieces) at a time, with the architecture's
  * non-temporal copy where it has one: a reassessment copies far more
  * than the caches hold, and nothing reads the copy at once.  Under QEMU's
@@ -124,9 +164,11 @@ static struct mpcg_pages *mpcg_pages_alloc(unsigned int order, gfp_t gfp)
  * in the direct map, copies page by page.
  */
 static void mpcg_pages_copy(struct mpcg_pages *dst,
-			    const struct mpcg_pages *src, unsigned int nr)
+			    const struct mpcg_pages *src, unsigned int order)
 {
-	unsigned int run = 1U << min(dst->order, src->order);
+	unsigned int run = 1U << min(mpcg_pages_order(dst, order),
+				     mpcg_pages_order(src, order));
+	unsigned int nr = 1U << order;
 	unsigned int i;
 
 	if (IS_ENABLED(CONFIG_HIGHMEM)) {
@@ -220,8 +262,15 @@ static void mpcg_pages_release(struct mpcg_region *r, struct mpcg_pages *pages,
 	mpcg_pages_set_owner(pages, n, NULL, NULL);
 	if (locked)
 		mpcg_unlock_range(pages, 0, n);
-	mpcg_pages_put(pages, 1U << (chunk_order(r) - pages->order));
-	kfree_rcu(pages, rcu);
+	if (mpcg_pages_whole(pages)) {
+		struct page *first = mpcg_pages_nth(pages, 0);
+
+		mpcg_pieces_put(&first, chunk_order(r), 1);
+	} else {
+		mpcg_pieces_put(pages->piece, pages->order,
+				1U << (chunk_order(r) - pages->order));
+		kfree_rcu(pages, rcu);
+	}
 	mpcg_objects_add(MPCG_OBJ_PAGES, -(long)n);
 }
 
@@ -238,6 +287,37 @@ static bool mpcg_space_charge(struct mpcg_sb_info *sbi)
 static void mpcg_space_uncharge(struct mpcg_sb_info *sbi)
 {
 	atomic_long_dec(&sbi->used_chunks);
+}
+
+static void mpcg_chunk_free_rcu(struct rcu_head *head)
+{
+	kmem_cache_free(mpcg_chunk_cachep,
+			container_of(head, struct mpcg_chunk, rcu));
+}
+
+/**
+ * mpcg_chunk_cache_init - create the cache of struct mpcg_chunk
+ *
+ * Context: module init.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int mpcg_chunk_cache_init(void)
+{
+	mpcg_chunk_cachep = KMEM_CACHE(mpcg_chunk, 0);
+	return mpcg_chunk_cachep ? 0 : -ENOMEM;
+}
+
+/**
+ * mpcg_chunk_cache_exit - free the cache of struct mpcg_chunk
+ *
+ * Context: module exit, once every region is freed; waits for the chunks
+ * still waiting for their RCU grace period.
+ */
+void mpcg_chunk_cache_exit(void)
+{
+	rcu_barrier();
+	kmem_cache_destroy(mpcg_chunk_cachep);
 }
 
 /**
@@ -339,7 +419,7 @@ static int mpcg_chunk_create(struct mpcg_region *r, unsigned long ci,
 	if (!mpcg_space_charge(sbi))
 		goto out;
 	err = -ENOMEM;
-	chunk = kzalloc(sizeof(*chunk), GFP_KERNEL);
+	chunk = kmem_cache_zalloc(mpcg_chunk_cachep, GFP_KERNEL);
 	if (!chunk)
 		goto out_space;
 	old_memcg = set_active_memcg(toucher->memcg);
@@ -379,7 +459,7 @@ out_pages:
 	/* Never published: nobody else has seen these pages. */
 	mpcg_pages_release(r, pages, false);
 out_chunk:
-	kfree(chunk);
+	kmem_cache_free(mpcg_chunk_cachep, chunk);
 out_space:
 	mpcg_space_uncharge(sbi);
 out:
@@ -656,7 +736,7 @@ static void mpcg_chunk_remove_locked(struct mpcg_region *r, unsigned long ci,
 				    unmap == MPCG_UNMAP_ALL);
 	mpcg_pages_release(r, pages, true);
 	/* Lockless lookups may still read @chunk: free after RCU. */
-	kfree_rcu(chunk, rcu);
+	call_rcu(&chunk->rcu, mpcg_chunk_free_rcu);
 	atomic_long_dec(&r->nr_chunks);
 	mpcg_objects_add(MPCG_OBJ_CHUNKS, -1);
 	mpcg_space_uncharge(MPCG_SB(inode->i_sb));
@@ -1038,7 +1118,7 @@ int mpcg_chunk_move(struct mpcg_region *r, unsigned long ci,
 					mpcg_chunk_size(r), refs);
 		return -EBUSY;
 	}
-	mpcg_pages_copy(new, old, n);
+	mpcg_pages_copy(new, old, chunk_order(r));
 	mpcg_pages_set_owner(new, n, chunk, inode->i_mapping);
 	mpcg_pages_set_index(new, n, ci << chunk_order(r));
 	rcu_assign_pointer(chunk->pages, new);

@@ -16,9 +16,12 @@ static int __init mpcg_init(void)
 	err = mpcg_ctl_init();
 	if (err)
 		return err;
-	err = mpcg_regions_init();
+	err = mpcg_chunk_cache_init();
 	if (err)
 		goto out_ctl;
+	err = mpcg_regions_init();
+	if (err)
+		goto out_chunks;
 	err = mpcg_fs_init();
 	if (err)
 		goto out_regions;
@@ -27,6 +30,8 @@ static int __init mpcg_init(void)
 
 out_regions:
 	mpcg_regions_exit();
+out_chunks:
+	mpcg_chunk_cache_exit();
 out_ctl:
 	mpcg_ctl_exit();
 	return err;
@@ -37,6 +42,7 @@ static void __exit mpcg_exit(void)
 	mpcg_fs_exit();
 	mpcg_stats_exit();
 	mpcg_regions_exit();
+	mpcg_chunk_cache_exit();
 	mpcg_ctl_exit();
 }
 

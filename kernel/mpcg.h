@@ -13,8 +13,9 @@
  *   struct mpcg_tset       - a set of member slots that touched chunks,
  *                            shared by the chunks with the same touchers
  *                            (tset.c).
- *   struct mpcg_pages      - the pages backing one chunk (one or more
- *                            physically contiguous pieces).
+ *   struct mpcg_pages      - the pages backing one chunk in several
+ *                            physically contiguous pieces (a chunk in one
+ *                            piece points to its first page instead).
  *   struct mpcg_member     - a memory cgroup that uses (or pays for) a
  *                            region, in one of the region's member slots
  *                            (as many as it needs: region->members is an
@@ -144,7 +145,7 @@ struct mpcg_sb_info {
 };
 
 /**
- * struct mpcg_pages - the memory of one chunk
+ * struct mpcg_pages - the memory of one chunk that is not one piece
  * @rcu: freeing after a grace period, for lockless lookups
  * @order: allocation order of each piece
  * @piece: pieces of 2^@order physically contiguous order-0 pages each, in
@@ -160,7 +161,8 @@ struct mpcg_tset;
 
 /**
  * struct mpcg_chunk - one resident chunk of a region
- * @pages: its memory; replaced (with all pages locked) when it moves
+ * @pages: its memory; replaced (with all pages locked) when it moves;
+ *         the first page, tagged, if it is one piece (chunk.c)
  * @ts: the member slots that touched it (NULL: none), a shared set
  *      (tset.c); replaced with a page of the chunk locked (a touch) or by
  *      reassessment, always under region->tset_lock
@@ -430,6 +432,8 @@ int mpcg_reassess(struct mpcg_region *r, u64 *moved,
 extern const char *const mpcg_policy_names[MPCG_NR_POLICIES];
 
 /* chunk.c: the chunk store */
+int mpcg_chunk_cache_init(void);
+void mpcg_chunk_cache_exit(void);
 void mpcg_chunks_init(struct mpcg_region *r, unsigned int chunk_shift);
 void mpcg_chunks_destroy(struct mpcg_region *r);
 struct page *mpcg_get_page(struct mpcg_region *r, pgoff_t index,
