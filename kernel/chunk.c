@@ -96,6 +96,14 @@ static void mpcg_pieces_put(struct page **piece, unsigned int order,
 			put_page(nth_page(piece[i], j));
 }
 
+/* @gfp for a piece of 2^@piece_order pages: only order 0 retries or warns. */
+static gfp_t mpcg_piece_gfp(gfp_t gfp, unsigned int piece_order)
+{
+	if (!piece_order)
+		return gfp;
+	return (gfp & ~__GFP_RETRY_MAYFAIL) | __GFP_NORETRY | __GFP_NOWARN;
+}
+
 /*
  * Allocate the memory of one chunk of 2^@order pages (zeroed if @gfp has
  * __GFP_ZERO, and always on a kernel booted with init_on_alloc=1): as a single
@@ -110,10 +118,10 @@ static struct mpcg_pages *mpcg_pages_alloc(unsigned int order, gfp_t gfp)
 	struct mpcg_pages *pages;
 	struct page *page;
 
-	page = alloc_pages(order ? (gfp & ~__GFP_RETRY_MAYFAIL) |
-			   __GFP_NORETRY | __GFP_NOWARN : gfp, order);
+	page = alloc_pages(mpcg_piece_gfp(gfp, order), order);
 	if (page) {
-		split_page(page, order);
+		if (order)
+			split_page(page, order);
 		mpcg_objects_add(MPCG_OBJ_PAGES, 1L << order);
 		return (struct mpcg_pages *)((unsigned long)page |
 					     MPCG_PAGES_WHOLE);
@@ -123,14 +131,12 @@ static struct mpcg_pages *mpcg_pages_alloc(unsigned int order, gfp_t gfp)
 
 	for (;;) {
 		unsigned int n, i;
-		gfp_t g = gfp;
+		gfp_t g;
 
 		piece_order = piece_order > PAGE_ALLOC_COSTLY_ORDER ?
 			      PAGE_ALLOC_COSTLY_ORDER : 0;
 		n = 1U << (order - piece_order);
-		if (piece_order)
-			g = (g & ~__GFP_RETRY_MAYFAIL) | __GFP_NORETRY |
-			    __GFP_NOWARN;
+		g = mpcg_piece_gfp(gfp, piece_order);
 		pages = kmalloc(struct_size(pages, piece, n), GFP_KERNEL);
 		if (!pages)
 			return NULL;
@@ -155,12 +161,12 @@ static struct mpcg_pages *mpcg_pages_alloc(unsigned int order, gfp_t gfp)
 }
 
 /*
- * Copy the 2^@order pages of a chunk from @src to @dst, one physically contiguous run (the
- * smaller of their pieces) at a time, with the architecture's
- * non-temporal copy where it has one: a reassessment copies far more
- * than the caches hold, and nothing reads the copy at once.  Under QEMU's
- * TCG this is also about twice as fast as copy_page()'s emulated rep movsq
- * (docs/benchmarks.md).  A kernel with highmem, whose pages need not be
+ * Copy the 2^@order pages of a chunk from @src to @dst, one physically
+ * contiguous run (the smaller of their pieces) at a time, with the
+ * architecture's non-temporal copy where it has one: a reassessment copies
+ * far more than the caches hold, and nothing reads the copy at once.  Under
+ * QEMU's TCG this is also about twice as fast as copy_page()'s emulated rep
+ * movsq (docs/benchmarks.md).  A kernel with highmem, whose pages need not be
  * in the direct map, copies page by page.
  */
 static void mpcg_pages_copy(struct mpcg_pages *dst,
